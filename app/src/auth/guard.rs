@@ -1,0 +1,73 @@
+//! The authorization guard every server function calls first. A hidden button is never the
+//! protection: this is.
+
+use leptos::prelude::use_context;
+use tower_sessions::Session;
+
+use super::{model::Permission, session::AuthSession, CurrentUser};
+use crate::{
+    audit::repo::Ctx,
+    db::{Conn, DbError},
+    error::{internal, AppError},
+    state::AppState,
+    users::repo::get_user,
+};
+
+pub fn app_state() -> Result<AppState, AppError> {
+    use_context::<AppState>().ok_or_else(|| internal(anyhow::anyhow!("AppState is not in context")))
+}
+
+pub async fn auth_session() -> Result<AuthSession, AppError> {
+    let session = leptos_axum::extract::<Session>()
+        .await
+        .map_err(|e| internal(anyhow::anyhow!("no session layer: {e}")))?;
+    Ok(AuthSession(session))
+}
+
+/// The request id set by the HTTP layer, recorded in audit events.
+pub fn request_id() -> Option<String> {
+    use_context::<http::request::Parts>().and_then(|p| {
+        p.headers
+            .get("x-request-id")
+            .and_then(|v| v.to_str().ok().map(str::to_string))
+    })
+}
+
+/// The signed-in, active user, if any. A deactivated user's session no longer counts.
+pub async fn current_user() -> Result<Option<CurrentUser>, AppError> {
+    let state = app_state()?;
+    let Some(id) = auth_session().await?.user_id().await.map_err(internal)? else {
+        return Ok(None);
+    };
+    match get_user(&mut Conn::Db(&state.db), id).await {
+        Ok(u) if u.active => Ok(Some(CurrentUser {
+            id: u.id,
+            username: u.username,
+            display_name: u.display_name,
+            roles: u.roles,
+            groups: u.groups,
+        })),
+        Ok(_) | Err(DbError::NotFound) => Ok(None),
+        Err(e) => Err(e.into()),
+    }
+}
+
+pub async fn require_user() -> Result<CurrentUser, AppError> {
+    current_user().await?.ok_or(AppError::Unauthenticated)
+}
+
+/// The signed-in user if they hold `permission`; `Unauthenticated` or `Forbidden` otherwise.
+pub async fn require(permission: Permission) -> Result<CurrentUser, AppError> {
+    let user = require_user().await?;
+    if user.can(permission) {
+        Ok(user)
+    } else {
+        tracing::info!(user = user.username, ?permission, "forbidden");
+        Err(AppError::Forbidden)
+    }
+}
+
+/// The audit context for an action by `user` in this request.
+pub fn ctx(user: &CurrentUser) -> Ctx {
+    Ctx::user(user.actor(), request_id())
+}

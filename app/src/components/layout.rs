@@ -1,0 +1,102 @@
+use leptos::prelude::*;
+use leptos_router::components::A;
+
+use crate::auth::{ui::use_auth, CurrentUser, Permission};
+
+/// The frame of every page: skip link, header with navigation by role, main region.
+#[component]
+pub fn AppShell(children: Children) -> impl IntoView {
+    // Effects run only in the browser: tests wait for data-hydrated="true".
+    let hydrated = RwSignal::new(false);
+    Effect::new(move |_| hydrated.set(true));
+    view! {
+        <a class="skip-link" href="#main">"Skip to content"</a>
+        <header class="topbar">
+            <a class="topbar__brand" href="/">
+                <span class="topbar__logo" aria-hidden="true">"⟲"</span>
+                "Rollgate"
+            </a>
+            <Nav />
+        </header>
+        <main id="main" class="page" tabindex="-1" data-hydrated=move || hydrated.get().to_string()>
+            {children()}
+        </main>
+    }
+}
+
+#[component]
+fn Nav() -> impl IntoView {
+    let auth = use_auth();
+    view! {
+        <Transition fallback=|| ()>
+            {move || Suspend::new(async move {
+                match auth.user.await {
+                    Ok(Some(user)) => view! { <UserNav user /> }.into_any(),
+                    _ => view! {
+                        <nav class="nav" aria-label="Main">
+                            <A href="/login" attr:class="nav__link">"Sign in"</A>
+                        </nav>
+                    }.into_any(),
+                }
+            })}
+        </Transition>
+    }
+}
+
+#[component]
+fn UserNav(user: CurrentUser) -> impl IntoView {
+    let auth = use_auth();
+    let links: Vec<(&str, &str)> = [
+        (Some(true), "/", "Home"),
+        (
+            Some(user.can(Permission::ViewUsers)),
+            "/admin/users",
+            "Users",
+        ),
+        (
+            Some(user.can(Permission::ViewUsers)),
+            "/admin/groups",
+            "Groups",
+        ),
+        (Some(user.can(Permission::ViewAudit)), "/audit", "Audit log"),
+    ]
+    .into_iter()
+    .filter(|(shown, _, _)| *shown == Some(true))
+    .map(|(_, href, label)| (href, label))
+    .collect();
+    view! {
+        <nav class="nav" aria-label="Main">
+            <ul class="nav__list">
+                {links
+                    .into_iter()
+                    .map(|(href, label)| view! { <li><A href=href attr:class="nav__link">{label}</A></li> })
+                    .collect_view()}
+            </ul>
+            <div class="nav__user">
+                <span class="nav__name" title=user.username.clone()>{user.display_name.clone()}</span>
+                <ActionForm action=auth.logout attr:class="nav__logout">
+                    <button type="submit" class="button button--quiet">"Sign out"</button>
+                </ActionForm>
+            </div>
+        </nav>
+    }
+}
+
+/// The page's `<h1>` and `<title>`.
+#[component]
+pub fn PageHeader(
+    title: String,
+    #[prop(optional)] lead: Option<String>,
+    #[prop(optional)] children: Option<Children>,
+) -> impl IntoView {
+    view! {
+        <leptos_meta::Title text=format!("{title} · Rollgate") />
+        <div class="page__header">
+            <div>
+                <h1 class="page__title">{title}</h1>
+                {lead.map(|l| view! { <p class="page__lead">{l}</p> })}
+            </div>
+            {children.map(|c| view! { <div class="page__actions">{c()}</div> })}
+        </div>
+    }
+}

@@ -1,0 +1,21 @@
+//! Rollgate's Leptos application: pages, server functions and (with `ssr`) the domain services
+//! and SQL behind them. Each domain is a folder with `model`, `api`, `ui` and, server-side, `repo`.
+
+#![recursion_limit = "256"]
+
+pub mod audit;
+pub mod auth;
+pub mod components;
+pub mod error;
+pub mod error_template;
+pub mod groups;
+pub mod home;
+pub mod routes;
+pub mod users;
+
+#[cfg(feature = "ssr")]
+pub mod db;
+#[cfg(feature = "ssr")]
+pub mod state;
+
+pub use routes::{shell, App};

@@ -1,0 +1,72 @@
+//! The HTML shell and the route table.
+
+use leptos::prelude::*;
+use leptos_meta::{provide_meta_context, MetaTags, Stylesheet, Title};
+use leptos_router::{
+    components::{Route, Router, Routes},
+    path, SsrMode,
+};
+
+use crate::{
+    audit::ui::AuditLogPage,
+    auth::ui::{provide_auth, LoginPage},
+    components::AppShell,
+    error_template::NotFound,
+    groups::ui::GroupsPage,
+    home::HomePage,
+    users::ui::{NewUserPage, UserPage, UsersPage},
+};
+
+/// The document around the app (rendered on the server only).
+pub fn shell(options: LeptosOptions) -> impl IntoView {
+    view! {
+        <!DOCTYPE html>
+        <html lang="en">
+            <head>
+                <meta charset="utf-8" />
+                <meta name="viewport" content="width=device-width, initial-scale=1" />
+                <meta name="color-scheme" content="light" />
+                <link rel="icon" href="/favicon.ico" />
+                <AutoReload options=options.clone() />
+                <HydrationScripts options />
+                <MetaTags />
+            </head>
+            <body>
+                <App />
+            </body>
+        </html>
+    }
+}
+
+#[component]
+pub fn App() -> impl IntoView {
+    provide_meta_context();
+    view! {
+        <Stylesheet id="leptos" href="/pkg/rollgate.css" />
+        <Title text="Rollgate" />
+        <Router>
+            <Authenticated />
+        </Router>
+    }
+}
+
+/// Everything inside the router; auth actions live here so no-JavaScript form errors (carried
+/// in the URL) reach them.
+#[component]
+fn Authenticated() -> impl IntoView {
+    provide_auth();
+    view! {
+        <AppShell>
+            // Pages wait for their data before the response starts, so guards can set 302/403/404.
+            <Routes fallback=|| view! { <NotFound /> }>
+                <Route path=path!("/") view=HomePage ssr=SsrMode::Async />
+                <Route path=path!("/login") view=LoginPage ssr=SsrMode::Async />
+                <Route path=path!("/admin/users") view=UsersPage ssr=SsrMode::Async />
+                <Route path=path!("/admin/users/new") view=NewUserPage ssr=SsrMode::Async />
+                <Route path=path!("/admin/users/:id") view=UserPage ssr=SsrMode::Async />
+                <Route path=path!("/admin/groups") view=GroupsPage ssr=SsrMode::Async />
+                <Route path=path!("/audit") view=AuditLogPage ssr=SsrMode::Async />
+            </Routes>
+        </AppShell>
+    }
+}

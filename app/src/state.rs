@@ -1,0 +1,31 @@
+//! What every server function and page can reach on the server.
+
+use axum::extract::FromRef;
+use leptos::config::LeptosOptions;
+
+use crate::db::Db;
+
+/// Sign-in hardening knobs, from the server's settings.
+#[derive(Debug, Clone)]
+pub struct SecuritySettings {
+    /// Consecutive failures that lock a username.
+    pub max_failed_logins: i64,
+    /// How long a lock lasts.
+    pub lockout: chrono::Duration,
+}
+
+impl Default for SecuritySettings {
+    fn default() -> Self {
+        Self {
+            max_failed_logins: 5,
+            lockout: chrono::Duration::minutes(15),
+        }
+    }
+}
+
+#[derive(Clone, FromRef)]
+pub struct AppState {
+    pub leptos_options: LeptosOptions,
+    pub db: Db,
+    pub security: SecuritySettings,
+}

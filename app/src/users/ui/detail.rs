@@ -1,0 +1,163 @@
+use leptos::prelude::*;
+use leptos_router::hooks::{use_params_map, use_query_map};
+
+use super::{group_options, role_options};
+use crate::{
+    auth::{ui::Authorized, CurrentUser, Permission},
+    components::{CheckboxGroup, ErrorNotice, FormErrors, PageHeader, SuccessNotice},
+    error::AppError,
+    error_template::error_fallback,
+    groups::{api::list_groups, Group},
+    users::{
+        api::{get_user, SetUserActive, UpdateUserAccess},
+        User,
+    },
+};
+
+#[component]
+pub fn UserPage() -> impl IntoView {
+    view! {
+        <Authorized permission=Permission::ViewUsers children=|viewer: CurrentUser| view! { <UserDetail viewer /> } />
+    }
+}
+
+fn saved_message(code: &str) -> Option<String> {
+    Some(
+        match code {
+            "created" => "User created. They can sign in now.",
+            "access" => "Roles and groups saved.",
+            "deactivated" => "User deactivated. They can no longer sign in; their history stays.",
+            "reactivated" => "User reactivated. They can sign in again.",
+            _ => return None,
+        }
+        .to_string(),
+    )
+}
+
+#[component]
+fn UserDetail(viewer: CurrentUser) -> impl IntoView {
+    let params = use_params_map();
+    let query = use_query_map();
+    let update = ServerAction::<UpdateUserAccess>::new();
+    let set_active = ServerAction::<SetUserActive>::new();
+    let id = move || params.with(|p| p.get("id").and_then(|id| id.parse::<i64>().ok()));
+    let user = Resource::new(
+        move || (id(), update.version().get(), set_active.version().get()),
+        |(id, _, _)| async move {
+            match id {
+                Some(id) => get_user(id).await,
+                None => Err(AppError::not_found("The user")),
+            }
+        },
+    );
+    let groups = Resource::new(|| (), |_| list_groups());
+    let saved = Signal::derive(move || {
+        query
+            .with(|q| q.get("saved"))
+            .and_then(|c| saved_message(&c))
+    });
+    let manage = viewer.can(Permission::ManageUsers);
+    view! {
+        <ErrorBoundary fallback=error_fallback>
+            <Transition fallback=|| view! { <p class="loading">"Loading…"</p> }>
+                {move || Suspend::new(async move {
+                    let user = user.await?;
+                    let groups = groups.await?;
+                    Ok::<_, AppError>(view! {
+                        <PageHeader title=user.display_name.clone() lead=format!("Username: {}", user.username) />
+                        <SuccessNotice message=saved />
+                        <UserFacts user=user.clone() />
+                        {manage.then(|| view! {
+                            <AccessForm user=user.clone() groups action=update />
+                            <ActivationForm user=user.clone() action=set_active />
+                        })}
+                        <p><a href=format!("/audit?entity_type=user&entity_id={}", user.id)>"See this user’s history in the audit log"</a></p>
+                    })
+                })}
+            </Transition>
+        </ErrorBoundary>
+    }
+}
+
+#[component]
+fn UserFacts(user: User) -> impl IntoView {
+    let roles = user
+        .roles
+        .iter()
+        .map(|r| r.label())
+        .collect::<Vec<_>>()
+        .join(", ");
+    let groups = user
+        .groups
+        .iter()
+        .map(|g| g.name.clone())
+        .collect::<Vec<_>>()
+        .join(", ");
+    view! {
+        <dl class="facts">
+            <dt>"Status"</dt>
+            <dd>{if user.active { "Active" } else { "Deactivated: cannot sign in" }}</dd>
+            <dt>"Roles"</dt>
+            <dd>{roles}</dd>
+            <dt>"Approval groups"</dt>
+            <dd>{if groups.is_empty() { "—".to_string() } else { groups }}</dd>
+            <dt>"Created"</dt>
+            <dd>{user.created_at.format("%Y-%m-%d %H:%M UTC").to_string()}</dd>
+        </dl>
+    }
+}
+
+#[component]
+fn AccessForm(
+    user: User,
+    groups: Vec<Group>,
+    action: ServerAction<UpdateUserAccess>,
+) -> impl IntoView {
+    let errors = Signal::derive(move || action.value().get().and_then(Result::err));
+    let general = Signal::derive(move || {
+        errors
+            .get()
+            .filter(|e| !matches!(e, AppError::Validation { .. }))
+    });
+    let form = FormErrors(errors);
+    let selected: Vec<i64> = user.groups.iter().map(|g| g.id).collect();
+    view! {
+        <section class="panel">
+            <h2>"Roles and approval groups"</h2>
+            <ErrorNotice error=general />
+            <ActionForm action attr:class="form">
+                <input type="hidden" name="id" value=user.id />
+                <CheckboxGroup legend="Roles" name="roles" options=role_options(&user.roles) error=form.field("roles") />
+                <CheckboxGroup legend="Approval groups" name="groups" hint="Only for approvers." options=group_options(&groups, &selected) error=form.field("groups") />
+                <button type="submit" class="button button--primary">"Save roles and groups"</button>
+            </ActionForm>
+        </section>
+    }
+}
+
+#[component]
+fn ActivationForm(user: User, action: ServerAction<SetUserActive>) -> impl IntoView {
+    let errors = Signal::derive(move || action.value().get().and_then(Result::err));
+    let (heading, text, button, value) = if user.active {
+        ("Deactivate", "A deactivated user cannot sign in. Nothing is deleted: their history stays in the audit log.", "Deactivate user", "false")
+    } else {
+        (
+            "Reactivate",
+            "Let this user sign in again with their existing password.",
+            "Reactivate user",
+            "true",
+        )
+    };
+    view! {
+        <section class="panel panel--danger">
+            <h2>{heading}</h2>
+            <p>{text}</p>
+            <ErrorNotice error=errors />
+            <ActionForm action attr:class="form">
+                <input type="hidden" name="id" value=user.id />
+                <input type="hidden" name="active" value=value />
+                <button type="submit" class="button button--danger">{button}</button>
+            </ActionForm>
+        </section>
+    }
+}

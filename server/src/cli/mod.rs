@@ -1,0 +1,86 @@
+//! `rollgate serve | user add | audit verify | audit export | migrate`.
+
+mod audit;
+mod demo;
+mod user;
+
+use std::{path::PathBuf, process::ExitCode};
+
+use clap::{Parser, Subcommand};
+
+use crate::{
+    configuration::Settings,
+    startup::{connect_and_migrate, Application},
+    telemetry::{get_subscriber, init_subscriber},
+};
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "rollgate",
+    version,
+    about = "Governs rollbacks of data pipelines."
+)]
+pub struct Cli {
+    /// A TOML settings file (default: ./rollgate.toml when present).
+    #[arg(long, global = true, env = "ROLLGATE_CONFIG")]
+    pub config: Option<PathBuf>,
+    #[command(subcommand)]
+    pub command: Option<Command>,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Run the web server (the default).
+    Serve {
+        /// Seed one user per role with random passwords, printed once (for trying Rollgate out).
+        #[arg(long)]
+        demo: bool,
+    },
+    /// Apply database migrations and exit.
+    Migrate,
+    /// Manage users.
+    #[command(subcommand)]
+    User(user::UserCommand),
+    /// Export or verify the audit chain.
+    #[command(subcommand)]
+    Audit(audit::AuditCommand),
+}
+
+pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
+    let settings = Settings::load(cli.config.as_deref())?;
+    let command = cli.command.unwrap_or(Command::Serve { demo: false });
+    let serving = matches!(command, Command::Serve { .. });
+    // Commands other than `serve` keep the console for their own output.
+    let filter = if serving {
+        settings.log.filter.clone()
+    } else {
+        "warn".to_string()
+    };
+    init_subscriber(get_subscriber(
+        &filter,
+        settings.log.format == "json",
+        std::io::stderr,
+    ));
+    match command {
+        Command::Serve { demo } => serve(settings, demo).await,
+        Command::Migrate => {
+            connect_and_migrate(&settings.database).await?;
+            println!("Database is up to date.");
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::User(cmd) => user::run(&settings, cmd).await,
+        Command::Audit(cmd) => audit::run(&settings, cmd).await,
+    }
+}
+
+async fn serve(settings: Settings, demo: bool) -> anyhow::Result<ExitCode> {
+    let app = Application::build(&settings).await?;
+    if demo {
+        demo::seed(app.db()).await?;
+    }
+    let url = format!("http://{}:{}", settings.application.host, app.port());
+    tracing::info!(%url, "Rollgate is listening");
+    println!("Rollgate is running at {url} (Ctrl-C stops it)");
+    app.run_until_stopped().await?;
+    Ok(ExitCode::SUCCESS)
+}

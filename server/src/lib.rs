@@ -1,0 +1,9 @@
+//! The Rollgate server: HTTP application, settings, telemetry and the command line.
+
+pub mod cli;
+pub mod configuration;
+pub mod health;
+pub mod http_guard;
+pub mod session_store;
+pub mod startup;
+pub mod telemetry;

@@ -1,0 +1,203 @@
+//! Building the application: database, migrations, sessions, router, listener.
+
+use std::{net::SocketAddr, path::Path, time::Duration};
+
+use anyhow::Context;
+use axum::{
+    body::Body, extract::State, http::Request, middleware, response::IntoResponse, routing::get,
+    Router,
+};
+use leptos::prelude::*;
+use leptos_axum::{generate_route_list, LeptosRoutes};
+use tokio::net::TcpListener;
+use tower_http::{
+    request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer},
+    trace::TraceLayer,
+};
+use tower_sessions::{
+    cookie::SameSite, session_store::ExpiredDeletion, Expiry, SessionManagerLayer,
+};
+
+use app::{db::Db, state::AppState, App};
+
+use crate::{
+    configuration::{DatabaseSettings, SessionSettings, Settings},
+    health, http_guard,
+    session_store::AnySessionStore,
+};
+
+pub const SESSION_COOKIE: &str = "rollgate_session";
+
+pub struct Application {
+    listener: TcpListener,
+    router: Router,
+    db: Db,
+}
+
+impl Application {
+    /// Connects and migrates the database (failing clearly), and binds the listener
+    /// (port 0 picks a free port, as tests do).
+    pub async fn build(settings: &Settings) -> anyhow::Result<Self> {
+        let db = connect_and_migrate(&settings.database).await?;
+        let addr = format!(
+            "{}:{}",
+            settings.application.host, settings.application.port
+        );
+        let listener = TcpListener::bind(&addr).await.with_context(|| {
+            format!("cannot listen on {addr} (is another server running there?)")
+        })?;
+        let leptos_options = LeptosOptions::builder()
+            .output_name("rollgate")
+            .site_root(settings.application.site_root.clone())
+            .site_pkg_dir("pkg")
+            .site_addr(listener.local_addr()?)
+            .build();
+        let security = app::state::SecuritySettings {
+            max_failed_logins: settings.security.max_failed_logins.max(1),
+            lockout: chrono::Duration::minutes(settings.security.lockout_minutes.max(1)),
+        };
+        let state = AppState {
+            leptos_options,
+            db: db.clone(),
+            security,
+        };
+        let store = AnySessionStore::migrated(&db)
+            .await
+            .context("cannot create the session table")?;
+        let router = router(state, store, &settings.session);
+        Ok(Self {
+            listener,
+            router,
+            db,
+        })
+    }
+
+    pub fn port(&self) -> u16 {
+        self.listener
+            .local_addr()
+            .map(|a| a.port())
+            .unwrap_or_default()
+    }
+
+    pub fn db(&self) -> &Db {
+        &self.db
+    }
+
+    /// Serves until Ctrl-C / SIGTERM, then finishes in-flight requests.
+    pub async fn run_until_stopped(self) -> std::io::Result<()> {
+        let service = self
+            .router
+            .into_make_service_with_connect_info::<SocketAddr>();
+        axum::serve(self.listener, service)
+            .with_graceful_shutdown(shutdown_signal())
+            .await
+    }
+}
+
+/// Connects, applies migrations and creates the default approval groups.
+pub async fn connect_and_migrate(settings: &DatabaseSettings) -> anyhow::Result<Db> {
+    let db_settings = settings.db_settings();
+    ensure_sqlite_dir(&db_settings.url)?;
+    let shown = app::db::redact_url(&db_settings.url);
+    let db = Db::connect(&db_settings)
+        .await
+        .with_context(|| format!("cannot connect to the database at {shown}"))?;
+    db.migrate().await.with_context(|| {
+        format!("migrating the database at {shown} failed; the server did not start")
+    })?;
+    app::groups::service::ensure_default_groups(&db)
+        .await
+        .context("cannot create the default approval groups")?;
+    Ok(db)
+}
+
+/// Creates the folder of a SQLite file (`./data/` by default).
+fn ensure_sqlite_dir(url: &str) -> anyhow::Result<()> {
+    let Some(rest) = url
+        .strip_prefix("sqlite://")
+        .or_else(|| url.strip_prefix("sqlite:"))
+    else {
+        return Ok(());
+    };
+    let path = rest.split('?').next().unwrap_or(rest);
+    if path.is_empty() || path.starts_with(":memory:") {
+        return Ok(());
+    }
+    if let Some(dir) = Path::new(path)
+        .parent()
+        .filter(|d| !d.as_os_str().is_empty())
+    {
+        std::fs::create_dir_all(dir)
+            .with_context(|| format!("cannot create the database folder {}", dir.display()))?;
+    }
+    Ok(())
+}
+
+/// The whole HTTP surface, without a socket (tests can call it directly).
+pub fn router(state: AppState, store: AnySessionStore, session: &SessionSettings) -> Router {
+    tokio::spawn(
+        store
+            .clone()
+            .continuously_delete_expired(Duration::from_secs(60 * 60)),
+    );
+    let sessions = SessionManagerLayer::new(store)
+        .with_name(SESSION_COOKIE)
+        .with_secure(session.secure_cookie)
+        .with_http_only(true)
+        .with_same_site(SameSite::Lax)
+        .with_expiry(Expiry::OnInactivity(
+            tower_sessions::cookie::time::Duration::minutes(session.idle_timeout_minutes),
+        ));
+    let routes = generate_route_list(App);
+    let context_state = state.clone();
+    let shell_options = state.leptos_options.clone();
+    let fallback_state = state.clone();
+    Router::new()
+        .route("/healthz", get(health::healthz))
+        .route("/readyz", get(health::readyz))
+        .route(
+            "/api/{*fn_name}",
+            get(server_fn_handler).post(server_fn_handler),
+        )
+        .leptos_routes_with_context(
+            &state,
+            routes,
+            move || provide_context(context_state.clone()),
+            move || app::shell(shell_options.clone()),
+        )
+        .fallback(leptos_axum::file_and_error_handler_with_context::<
+            AppState,
+            _,
+        >(
+            move || provide_context(fallback_state.clone()),
+            app::shell,
+        ))
+        .layer(sessions)
+        .layer(middleware::from_fn(http_guard::security_headers))
+        .layer(middleware::from_fn(http_guard::reject_cross_origin_writes))
+        .layer(TraceLayer::new_for_http().make_span_with(crate::telemetry::request_span))
+        .layer(PropagateRequestIdLayer::x_request_id())
+        .layer(SetRequestIdLayer::x_request_id(MakeRequestUuid))
+        .with_state(state)
+}
+
+async fn server_fn_handler(State(state): State<AppState>, req: Request<Body>) -> impl IntoResponse {
+    leptos_axum::handle_server_fns_with_context(move || provide_context(state.clone()), req).await
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        if let Ok(mut s) = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
+        {
+            s.recv().await;
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! { _ = ctrl_c => {}, _ = terminate => {} }
+    tracing::info!("shutting down");
+}
