@@ -143,15 +143,19 @@ pub fn internal(e: impl Into<anyhow::Error>) -> AppError {
     AppError::Internal { reference }
 }
 
-/// Sets the HTTP status of a failed server function from its error. Plain HTML form posts keep
-/// the redirect back to their page (the error travels in the URL), so they are left alone.
+/// Sets the HTTP status from a server function's error: of the API response, or of the page
+/// being rendered when a page called it. Plain HTML form posts keep the redirect back to their
+/// page (the error travels in the URL), so they are left alone.
 #[cfg(feature = "ssr")]
 pub fn respond<T>(result: Result<T, AppError>) -> Result<T, AppError> {
     if let Err(e) = &result {
-        let plain_form = leptos::prelude::use_context::<http::request::Parts>()
-            .and_then(|p| p.headers.get(http::header::ACCEPT).cloned())
-            .and_then(|v| v.to_str().ok().map(|v| v.contains("text/html")))
-            .unwrap_or(false);
+        let plain_form = leptos::prelude::use_context::<http::request::Parts>().is_some_and(|p| {
+            p.method == http::Method::POST
+                && p.headers
+                    .get(http::header::ACCEPT)
+                    .and_then(|v| v.to_str().ok())
+                    .is_some_and(|v| v.contains("text/html"))
+        });
         if let (false, Some(res)) = (
             plain_form,
             leptos::prelude::use_context::<leptos_axum::ResponseOptions>(),

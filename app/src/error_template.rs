@@ -58,16 +58,12 @@ pub fn ErrorPage(error: AppError) -> impl IntoView {
     }
 }
 
-/// The fallback for `<ErrorBoundary>`: our own errors get their page, others a generic one.
-pub fn error_fallback(errors: ArcRwSignal<Errors>) -> impl IntoView {
-    let first = errors.with(|errs| {
-        errs.iter().next().map(|(_, e)| {
-            e.downcast_ref::<AppError>()
-                .cloned()
-                .unwrap_or(AppError::Internal {
-                    reference: "unknown".into(),
-                })
-        })
-    });
-    first.map(|error| view! { <ErrorPage error /> })
+/// A section's loaded view, or the error page (with its HTTP status) when loading failed.
+/// Pages handle their `Result`s here rather than in an `<ErrorBoundary>`, whose fallback can
+/// render outside the page's reactive owner during server rendering.
+pub fn loaded<V: IntoView + 'static>(result: Result<V, AppError>) -> AnyView {
+    match result {
+        Ok(view) => view.into_any(),
+        Err(error) => view! { <ErrorPage error /> }.into_any(),
+    }
 }

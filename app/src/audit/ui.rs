@@ -12,7 +12,7 @@ use crate::{
     },
     components::{EmptyState, PageHeader},
     error::AppError,
-    error_template::error_fallback,
+    error_template::loaded,
 };
 
 #[component]
@@ -72,27 +72,26 @@ fn AuditLog() -> impl IntoView {
     view! {
         <PageHeader title="Audit log".to_string() lead="Every change in Rollgate, newest first. Each event is chained to the one before it by SHA-256, so any edit shows up when the chain is verified.".to_string() />
         <FilterForm query=query.get_untracked() />
-        <ErrorBoundary fallback=error_fallback>
-            <Transition fallback=|| view! { <p class="loading">"Loading…"</p> }>
-                {move || Suspend::new(async move {
-                    let page = page.await?;
-                    let q = query.get_untracked();
-                    let older = page.older.map(|seq| href(&q.with_cursor(Some(seq), None)));
-                    let newer = page.newer.map(|seq| href(&q.with_cursor(None, Some(seq))));
-                    Ok::<_, AppError>(if page.entries.is_empty() {
-                        view! { <EmptyState title="No events match these filters"><p>"Clear a filter or widen the date range."</p></EmptyState> }.into_any()
-                    } else {
-                        view! {
-                            <EventsTable entries=page.entries />
-                            <nav class="pager" aria-label="Pages of the audit log">
-                                {newer.map(|h| view! { <a href=h rel="prev">"← Newer events"</a> })}
-                                {older.map(|h| view! { <a href=h rel="next">"Older events →"</a> })}
-                            </nav>
-                        }.into_any()
-                    })
-                })}
-            </Transition>
-        </ErrorBoundary>
+        <Transition fallback=|| view! { <p class="loading">"Loading…"</p> }>
+            {move || Suspend::new(async move { loaded(async move {
+                let page = page.await?;
+                let q = query.get_untracked();
+                let older = page.older.map(|seq| href(&q.with_cursor(Some(seq), None)));
+                let newer = page.newer.map(|seq| href(&q.with_cursor(None, Some(seq))));
+                Ok::<_, AppError>(if page.entries.is_empty() {
+                    view! { <EmptyState title="No events match these filters"><p>"Clear a filter or widen the date range."</p></EmptyState> }.into_any()
+                } else {
+                    view! {
+                        <EventsTable entries=page.entries />
+                        <nav class="pager" aria-label="Pages of the audit log">
+                            {newer.map(|h| view! { <a href=h rel="prev">"← Newer events"</a> })}
+                            {older.map(|h| view! { <a href=h rel="next">"Older events →"</a> })}
+                        </nav>
+                    }.into_any()
+                })
+            }.await) })}
+        </Transition>
+
     }
 }
 

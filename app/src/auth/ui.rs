@@ -98,9 +98,16 @@ pub fn urlencode(s: &str) -> String {
 #[component]
 pub fn LoginPage() -> impl IntoView {
     let auth = use_auth();
+    // Created inside the route, so an error carried in the URL (no JavaScript) reaches it.
+    let login = ServerAction::<Login>::new();
+    Effect::new(move |_| {
+        if let Some(Ok(())) = login.value().get() {
+            auth.user.refetch();
+        }
+    });
     let query = use_query_map();
     let next = move || query.with(|q| q.get("next").unwrap_or_default());
-    let errors = Signal::derive(move || auth.login.value().get().and_then(Result::err));
+    let errors = Signal::derive(move || login.value().get().and_then(Result::err));
     let form = FormErrors(errors);
     // Field errors are shown next to their fields; other errors above the form.
     let general = Signal::derive(move || {
@@ -118,7 +125,7 @@ pub fn LoginPage() -> impl IntoView {
                     <div class="login">
                         <PageHeader title="Sign in".to_string() lead="Rollgate governs rollbacks of data pipelines: plans, sign-offs, execution and audit.".to_string() />
                         <ErrorNotice error=general />
-                        <ActionForm action=auth.login attr:class="form form--narrow">
+                        <ActionForm action=login attr:class="form form--narrow">
                             <input type="hidden" name="next" value=next />
                             <Field label="Username" name="username" autocomplete="username" required=true error=form.field("username") />
                             <Field label="Password" name="password" kind="password" autocomplete="current-password" required=true error=form.field("password") />

@@ -5,7 +5,7 @@ use crate::{
     auth::{ui::Authorized, CurrentUser, Permission},
     components::{EmptyState, ErrorNotice, Field, FormErrors, PageHeader},
     error::AppError,
-    error_template::error_fallback,
+    error_template::loaded,
 };
 
 #[component]
@@ -28,28 +28,27 @@ fn Groups(user: CurrentUser) -> impl IntoView {
     let form = FormErrors(errors);
     view! {
         <PageHeader title="Approval groups".to_string() lead="Approvers sign off for the groups they belong to; approval policies name the groups whose sign-off a rollback needs.".to_string() />
-        <ErrorBoundary fallback=error_fallback>
-            <Transition fallback=|| view! { <p class="loading">"Loading…"</p> }>
-                {move || Suspend::new(async move {
-                    let groups = groups.await?;
-                    Ok::<_, AppError>(if groups.is_empty() {
-                        view! { <EmptyState title="No approval groups yet"><p>"Add the first group below."</p></EmptyState> }.into_any()
-                    } else {
-                        view! {
-                            <table class="table">
-                                <caption class="visually-hidden">"Approval groups"</caption>
-                                <thead><tr><th scope="col">"Group"</th><th scope="col">"Description"</th><th scope="col" class="num">"Members"</th></tr></thead>
-                                <tbody>
-                                    {groups.into_iter().map(|g| view! {
-                                        <tr><td>{g.name}</td><td>{g.description}</td><td class="num">{g.members}</td></tr>
-                                    }).collect_view()}
-                                </tbody>
-                            </table>
-                        }.into_any()
-                    })
-                })}
-            </Transition>
-        </ErrorBoundary>
+        <Transition fallback=|| view! { <p class="loading">"Loading…"</p> }>
+            {move || Suspend::new(async move { loaded(async move {
+                let groups = groups.await?;
+                Ok::<_, AppError>(if groups.is_empty() {
+                    view! { <EmptyState title="No approval groups yet"><p>"Add the first group below."</p></EmptyState> }.into_any()
+                } else {
+                    view! {
+                        <table class="table">
+                            <caption class="visually-hidden">"Approval groups"</caption>
+                            <thead><tr><th scope="col">"Group"</th><th scope="col">"Description"</th><th scope="col" class="num">"Members"</th></tr></thead>
+                            <tbody>
+                                {groups.into_iter().map(|g| view! {
+                                    <tr><td>{g.name}</td><td>{g.description}</td><td class="num">{g.members}</td></tr>
+                                }).collect_view()}
+                            </tbody>
+                        </table>
+                    }.into_any()
+                })
+            }.await) })}
+        </Transition>
+
         {user.can(Permission::ManageUsers).then(|| view! {
             <section class="panel">
                 <h2>"Add a group"</h2>

@@ -6,7 +6,7 @@ use crate::{
     auth::{ui::Authorized, CurrentUser, Permission},
     components::{CheckboxGroup, ErrorNotice, FormErrors, PageHeader, SuccessNotice},
     error::AppError,
-    error_template::error_fallback,
+    error_template::loaded,
     groups::{api::list_groups, Group},
     users::{
         api::{get_user, SetUserActive, UpdateUserAccess},
@@ -58,24 +58,23 @@ fn UserDetail(viewer: CurrentUser) -> impl IntoView {
     });
     let manage = viewer.can(Permission::ManageUsers);
     view! {
-        <ErrorBoundary fallback=error_fallback>
-            <Transition fallback=|| view! { <p class="loading">"Loading…"</p> }>
-                {move || Suspend::new(async move {
-                    let user = user.await?;
-                    let groups = groups.await?;
-                    Ok::<_, AppError>(view! {
-                        <PageHeader title=user.display_name.clone() lead=format!("Username: {}", user.username) />
-                        <SuccessNotice message=saved />
-                        <UserFacts user=user.clone() />
-                        {manage.then(|| view! {
-                            <AccessForm user=user.clone() groups action=update />
-                            <ActivationForm user=user.clone() action=set_active />
-                        })}
-                        <p><a href=format!("/audit?entity_type=user&entity_id={}", user.id)>"See this user’s history in the audit log"</a></p>
-                    })
-                })}
-            </Transition>
-        </ErrorBoundary>
+        <Transition fallback=|| view! { <p class="loading">"Loading…"</p> }>
+            {move || Suspend::new(async move { loaded(async move {
+                let user = user.await?;
+                let groups = groups.await?;
+                Ok::<_, AppError>(view! {
+                    <PageHeader title=user.display_name.clone() lead=format!("Username: {}", user.username) />
+                    <SuccessNotice message=saved />
+                    <UserFacts user=user.clone() />
+                    {manage.then(|| view! {
+                        <AccessForm user=user.clone() groups action=update />
+                        <ActivationForm user=user.clone() action=set_active />
+                    })}
+                    <p><a href=format!("/audit?entity_type=user&entity_id={}", user.id)>"See this user’s history in the audit log"</a></p>
+                })
+            }.await) })}
+        </Transition>
+
     }
 }
 

@@ -5,7 +5,7 @@ use crate::{
     auth::{ui::Authorized, CurrentUser, Permission},
     components::PageHeader,
     error::AppError,
-    error_template::error_fallback,
+    error_template::loaded,
     users::{api::list_users, User},
 };
 
@@ -25,20 +25,19 @@ fn UsersList(user: CurrentUser) -> impl IntoView {
         <PageHeader title="Users".to_string() lead="People who can sign in to Rollgate, their roles and approval groups.".to_string()>
             {user.can(Permission::ManageUsers).then(|| view! { <a class="button button--primary" href="/admin/users/new">"Create user"</a> })}
         </PageHeader>
-        <ErrorBoundary fallback=error_fallback>
-            <Transition fallback=|| view! { <p class="loading">"Loading…"</p> }>
-                {move || Suspend::new(async move {
-                    let page = page.await?;
-                    Ok::<_, AppError>(view! {
-                        <UsersTable users=page.users />
-                        <nav class="pager" aria-label="Pages of users">
-                            {after().map(|_| view! { <a href="/admin/users">"First page"</a> })}
-                            {page.next.map(|n| view! { <a href=format!("/admin/users?after={}", crate::auth::ui::urlencode(&n))>"Next page →"</a> })}
-                        </nav>
-                    })
-                })}
-            </Transition>
-        </ErrorBoundary>
+        <Transition fallback=|| view! { <p class="loading">"Loading…"</p> }>
+            {move || Suspend::new(async move { loaded(async move {
+                let page = page.await?;
+                Ok::<_, AppError>(view! {
+                    <UsersTable users=page.users />
+                    <nav class="pager" aria-label="Pages of users">
+                        {after().map(|_| view! { <a href="/admin/users">"First page"</a> })}
+                        {page.next.map(|n| view! { <a href=format!("/admin/users?after={}", crate::auth::ui::urlencode(&n))>"Next page →"</a> })}
+                    </nav>
+                })
+            }.await) })}
+        </Transition>
+
     }
 }
 

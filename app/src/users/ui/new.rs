@@ -5,7 +5,7 @@ use crate::{
     auth::{ui::Authorized, CurrentUser, Permission},
     components::{CheckboxGroup, ErrorNotice, Field, FormErrors, PageHeader},
     error::AppError,
-    error_template::error_fallback,
+    error_template::loaded,
     groups::api::list_groups,
     users::{
         api::CreateUser,
@@ -46,31 +46,30 @@ fn NewUserForm() -> impl IntoView {
     view! {
         <PageHeader title="Create a user".to_string() lead="Give the password to the person through a safe channel; they sign in with it at once.".to_string() />
         <ErrorNotice error=general />
-        <ErrorBoundary fallback=error_fallback>
-            <Transition fallback=|| view! { <p class="loading">"Loading…"</p> }>
-                {move || Suspend::new(async move {
-                    let groups = groups.await?;
-                    Ok::<_, AppError>(view! {
-                        <ActionForm action=create attr:class="form">
-                            <Field label="Username" name="username" autocomplete="off" required=true
-                                hint="3–64 characters: lowercase letters, digits, dot, dash or underscore."
-                                validate=check_username error=form.field("username") />
-                            <Field label="Full name" name="display_name" autocomplete="off" required=true
-                                validate=check_display_name error=form.field("display_name") />
-                            <Field label="Initial password" name="password" kind="password" autocomplete="new-password" required=true
-                                hint=PASSWORD_HINT validate=check_new_password error=form.field("password") />
-                            <CheckboxGroup legend="Roles" name="roles" hint="A person may hold several roles." options=role_options(&[]) error=form.field("roles") />
-                            <CheckboxGroup legend="Approval groups" name="groups" hint="Only for approvers: the groups they sign off for."
-                                options=group_options(&groups, &[]) error=form.field("groups") />
-                            <div class="form__actions">
-                                <button type="submit" class="button button--primary">"Create user"</button>
-                                <a class="button button--quiet" href="/admin/users">"Cancel"</a>
-                            </div>
-                        </ActionForm>
-                    })
-                })}
-            </Transition>
-        </ErrorBoundary>
+        <Transition fallback=|| view! { <p class="loading">"Loading…"</p> }>
+            {move || Suspend::new(async move { loaded(async move {
+                let groups = groups.await?;
+                Ok::<_, AppError>(view! {
+                    <ActionForm action=create attr:class="form">
+                        <Field label="Username" name="username" autocomplete="off" required=true
+                            hint="3–64 characters: lowercase letters, digits, dot, dash or underscore."
+                            validate=check_username error=form.field("username") />
+                        <Field label="Full name" name="display_name" autocomplete="off" required=true
+                            validate=check_display_name error=form.field("display_name") />
+                        <Field label="Initial password" name="password" kind="password" autocomplete="new-password" required=true
+                            hint=PASSWORD_HINT validate=check_new_password error=form.field("password") />
+                        <CheckboxGroup legend="Roles" name="roles" hint="A person may hold several roles." options=role_options(&[]) error=form.field("roles") />
+                        <CheckboxGroup legend="Approval groups" name="groups" hint="Only for approvers: the groups they sign off for."
+                            options=group_options(&groups, &[]) error=form.field("groups") />
+                        <div class="form__actions">
+                            <button type="submit" class="button button--primary">"Create user"</button>
+                            <a class="button button--quiet" href="/admin/users">"Cancel"</a>
+                        </div>
+                    </ActionForm>
+                })
+            }.await) })}
+        </Transition>
+
     }
 }
 
