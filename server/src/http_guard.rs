@@ -41,6 +41,24 @@ fn same_origin(req: &Request<Body>) -> bool {
     origin.split_once("://").map(|(_, rest)| rest) == Some(host)
 }
 
+/// Server functions answer 500 for requests they cannot even parse (a missing or malformed
+/// argument). Those are the client's mistake: give them the status their error code names.
+pub async fn server_fn_status(req: Request<Body>, next: Next) -> Response {
+    let server_fn = req.uri().path().starts_with("/api/");
+    let res = next.run(req).await;
+    if !server_fn || res.status() != StatusCode::INTERNAL_SERVER_ERROR {
+        return res;
+    }
+    let (mut parts, body) = res.into_parts();
+    let bytes = axum::body::to_bytes(body, 64 * 1024)
+        .await
+        .unwrap_or_default();
+    if let Ok(error) = serde_json::from_slice::<app::error::AppError>(&bytes) {
+        parts.status = error.status_code();
+    }
+    Response::from_parts(parts, Body::from(bytes))
+}
+
 pub async fn security_headers(req: Request<Body>, next: Next) -> Response {
     let mut res = next.run(req).await;
     let h = res.headers_mut();

@@ -172,6 +172,7 @@ pub fn router(state: AppState, store: AnySessionStore, session: &SessionSettings
             move || provide_context(fallback_state.clone()),
             app::shell,
         ))
+        .layer(middleware::from_fn(http_guard::server_fn_status))
         .layer(sessions)
         .layer(middleware::from_fn(http_guard::security_headers))
         .layer(middleware::from_fn(http_guard::reject_cross_origin_writes))

@@ -1,0 +1,66 @@
+//! `rollgate audit verify|export` run as a user would, against a real database file.
+
+use std::process::Command;
+
+use crate::helpers::spawn_app;
+
+fn rollgate(db_path: &std::path::Path, args: &[&str]) -> (bool, String) {
+    let out = Command::new(env!("CARGO_BIN_EXE_rollgate"))
+        .args(args)
+        .env("DATABASE_URL", format!("sqlite://{}", db_path.display()))
+        .output()
+        .expect("rollgate runs");
+    (
+        out.status.success(),
+        String::from_utf8_lossy(&out.stdout).to_string(),
+    )
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn verify_passes_on_a_fresh_database_and_reports_an_edited_row() {
+    let app = spawn_app().await;
+    app.add_user("ana", &["requester"]).await;
+    app.add_user("bob", &["auditor"]).await;
+    let (ok, out) = rollgate(&app.db_path, &["audit", "verify"]);
+    assert!(ok, "{out}");
+    assert!(out.starts_with("OK: 5 events verified"), "{out}");
+
+    // Tamper as someone with SQL access would: drop the guard, edit one field.
+    let app::db::Db::Sqlite(pool) = &app.db else {
+        unreachable!()
+    };
+    sqlx::query("DROP TRIGGER audit_events_no_update")
+        .execute(pool)
+        .await
+        .unwrap();
+    sqlx::query(
+        "UPDATE audit_events SET after_json = replace(after_json, 'bob', 'eve') WHERE seq = 5",
+    )
+    .execute(pool)
+    .await
+    .unwrap();
+    let (ok, out) = rollgate(&app.db_path, &["audit", "verify"]);
+    assert!(!ok);
+    assert!(
+        out.starts_with("BROKEN at seq 5: the event was edited"),
+        "{out}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_export_verifies_offline_and_an_edited_export_does_not() {
+    let app = spawn_app().await;
+    app.add_user("ana", &["requester"]).await;
+    let file = app.db_path.with_extension("ndjson");
+    let file_arg = file.to_str().unwrap();
+    let (ok, _) = rollgate(&app.db_path, &["audit", "export", "--output", file_arg]);
+    assert!(ok);
+    let text = std::fs::read_to_string(&file).unwrap();
+    assert!(text.lines().last().unwrap().starts_with("{\"head\""));
+    assert!(rollgate(&app.db_path, &["audit", "verify", "--file", file_arg]).0);
+
+    std::fs::write(&file, text.replacen("\"ana\"", "\"ann\"", 1)).unwrap();
+    let (ok, out) = rollgate(&app.db_path, &["audit", "verify", "--file", file_arg]);
+    assert!(!ok);
+    assert!(out.contains("BROKEN at seq 4"), "{out}");
+}
