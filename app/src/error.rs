@@ -112,28 +112,6 @@ impl FromServerFnError for AppError {
     }
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn errors_serialize_with_a_stable_snake_case_code() {
-        let json = serde_json::to_value(AppError::field("username", "is required")).unwrap();
-        assert_eq!(json["code"], "validation");
-        assert_eq!(json["fields"][0]["field"], "username");
-    }
-
-    #[test]
-    fn field_message_finds_the_named_field_only() {
-        let err = AppError::field("username", "is required");
-        assert_eq!(
-            err.field_message("username").as_deref(),
-            Some("is required")
-        );
-        assert_eq!(err.field_message("password"), None);
-    }
-}
-
 /// Logs an unexpected error once, with a short reference the user can quote, and hides it.
 #[cfg(feature = "ssr")]
 pub fn internal(e: impl Into<anyhow::Error>) -> AppError {
@@ -173,5 +151,27 @@ impl From<crate::db::DbError> for AppError {
             crate::db::DbError::NotFound => AppError::not_found("The record"),
             e => internal(e),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn errors_serialize_with_a_stable_snake_case_code() {
+        let json = serde_json::to_value(AppError::field("username", "is required")).unwrap();
+        assert_eq!(json["code"], "validation");
+        assert_eq!(json["fields"][0]["field"], "username");
+    }
+
+    #[test]
+    fn field_message_finds_the_named_field_only() {
+        let err = AppError::field("username", "is required");
+        assert_eq!(
+            err.field_message("username").as_deref(),
+            Some("is required")
+        );
+        assert_eq!(err.field_message("password"), None);
     }
 }

@@ -79,5 +79,5 @@ apt_packages
 wasm_std
 cargo_leptos
 wasm_bindgen_cli
-[ -f end2end/package-lock.json ] && node_tools
+node_tools
 echo "Toolchain ready."

@@ -64,7 +64,7 @@ pub async fn seed(db: &Db) -> anyhow::Result<()> {
         ));
     }
     println!("\nDemo users (shown once; sign in at the address below):");
-    println!("  {:<12} {:<16}   {}", "username", "password", "roles");
+    println!("  username     password           roles");
     for line in lines {
         println!("{line}");
     }

@@ -10,10 +10,10 @@ const ROLES: [&str; 5] = [
     "admin",
 ];
 
-/// (endpoint, form, roles that may call it; empty = anyone signed in or not)
-fn server_fns(
-    user_id: &str,
-) -> Vec<(&'static str, Vec<(&'static str, String)>, Vec<&'static str>)> {
+/// (endpoint, form, roles that may call it)
+type ServerFnCase = (&'static str, Vec<(&'static str, String)>, Vec<&'static str>);
+
+fn server_fns(user_id: &str) -> Vec<ServerFnCase> {
     vec![
         ("users/list", vec![], vec!["auditor", "admin"]),
         (

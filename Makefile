@@ -1,0 +1,54 @@
+# Rollgate — the two commands a newcomer needs:
+#   make run    installs what is missing, builds, migrates ./data/rollgate.db, serves on :3000
+#   make test   runs every test (unit, repository on SQLite + PostgreSQL when it answers,
+#               HTTP integration, browser suite with JavaScript off and hydrated)
+
+SHELL := /bin/bash
+export PATH := $(HOME)/.cargo/bin:$(PATH)
+
+# The PostgreSQL server the repository twins use when it answers (a fresh database per test).
+PG_ADMIN_URL ?= postgres://postgres@127.0.0.1:5432/postgres
+PG_HOST ?= 127.0.0.1
+PG_PORT ?= 5432
+
+.PHONY: setup build run serve test test-rust test-e2e bench release lint clean
+
+setup:
+	@server/scripts/setup.sh
+
+build: setup
+	@echo "==> Building Rollgate (server + WebAssembly) with cargo-leptos (first build: about 6 minutes)"
+	cargo leptos build
+
+run: build
+	@echo "==> Starting Rollgate in demo mode on an embedded SQLite database (./data/rollgate.db)"
+	./target/debug/rollgate serve --demo
+
+test: build test-rust test-e2e
+
+test-rust:
+	@if (exec 3<>/dev/tcp/$(PG_HOST)/$(PG_PORT)) 2>/dev/null; then \
+	  echo "==> Rust tests (PostgreSQL at $(PG_HOST):$(PG_PORT) answers: repository twins included)"; \
+	  TEST_DATABASE_URL=$(PG_ADMIN_URL) cargo test -p app -p rollgate -- --include-ignored; \
+	else \
+	  echo "==> Rust tests (no PostgreSQL at $(PG_HOST):$(PG_PORT): SQLite only)"; \
+	  cargo test -p app -p rollgate; \
+	fi
+
+test-e2e:
+	@echo "==> Browser tests in Chromium: JavaScript off, then hydrated"
+	cd end2end && npx playwright test
+
+bench: setup
+	@echo "==> Release build (wasm-opt from end2end/node_modules), then the benchmark"
+	PATH="$(CURDIR)/end2end/node_modules/.bin:$$PATH" cargo leptos build --release
+	cargo build --release -p rollgate --bin rollgate-bench
+	./target/release/rollgate-bench
+
+lint:
+	cargo fmt --all -- --check
+	cargo clippy -p app -p rollgate --all-targets -- -D warnings
+
+clean:
+	cargo clean
+	rm -rf end2end/test-results
