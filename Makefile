@@ -5,6 +5,9 @@
 
 SHELL := /bin/bash
 export PATH := $(HOME)/.cargo/bin:$(PATH)
+# cargo-leptos compiles with this set (Leptos reads it at compile time); plain cargo commands
+# get the same value so they reuse its build instead of recompiling Leptos differently.
+export LEPTOS_OUTPUT_NAME := rollgate
 
 # The PostgreSQL server the repository twins use when it answers (a fresh database per test).
 PG_ADMIN_URL ?= postgres://postgres@127.0.0.1:5432/postgres

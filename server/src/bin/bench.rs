@@ -26,7 +26,10 @@ async fn main() -> anyhow::Result<()> {
     let url = format!("sqlite://{}/bench.db", dir.display());
     let seeded = Instant::now();
     seed(&url).await?;
-    println!("seeded {EVENTS} audit events in {:.1} s", seeded.elapsed().as_secs_f64());
+    println!(
+        "seeded {EVENTS} audit events in {:.1} s",
+        seeded.elapsed().as_secs_f64()
+    );
 
     let port = free_port()?;
     let mut server = start_server(&url, port)?;
@@ -38,17 +41,42 @@ async fn main() -> anyhow::Result<()> {
 }
 
 async fn seed(url: &str) -> anyhow::Result<()> {
-    let settings = DatabaseSettings { url: url.to_string().into(), max_connections: 4 };
+    let settings = DatabaseSettings {
+        url: url.to_string().into(),
+        max_connections: 4,
+    };
     let db = connect_and_migrate(&settings).await?;
-    let new = NewUser::parse("bench-auditor", "Bench Auditor", PASSWORD, &["auditor".into()], &[]).map_err(|e| anyhow::anyhow!("{e}"))?;
-    let actor_id = create_user(&db, &Ctx::system(), new).await.map_err(|e| anyhow::anyhow!("{e}"))?;
-    let actor = app::audit::Actor { id: actor_id, username: "bench-auditor".into() };
-    const ACTIONS: [&str; 5] = ["change.recorded", "plan.submitted", "plan.approved", "auth.login_succeeded", "user.access_changed"];
+    let new = NewUser::parse(
+        "bench-auditor",
+        "Bench Auditor",
+        PASSWORD,
+        &["auditor".into()],
+        &[],
+    )
+    .map_err(|e| anyhow::anyhow!("{e}"))?;
+    let actor_id = create_user(&db, &Ctx::system(), new)
+        .await
+        .map_err(|e| anyhow::anyhow!("{e}"))?;
+    let actor = app::audit::Actor {
+        id: actor_id,
+        username: "bench-auditor".into(),
+    };
+    const ACTIONS: [&str; 5] = [
+        "change.recorded",
+        "plan.submitted",
+        "plan.approved",
+        "auth.login_succeeded",
+        "user.access_changed",
+    ];
     for batch in 0..EVENTS / 1000 {
         let mut tx = db.begin().await?;
         for i in 0..1000 {
             let n = batch * 1000 + i;
-            let ctx = if n % 2 == 0 { Ctx::user(actor.clone(), Some(format!("req-{n}"))) } else { Ctx::system() };
+            let ctx = if n % 2 == 0 {
+                Ctx::user(actor.clone(), Some(format!("req-{n}")))
+            } else {
+                Ctx::system()
+            };
             let event = NewAuditEvent {
                 action: ACTIONS[n % ACTIONS.len()],
                 entity_type: "change",
@@ -65,7 +93,9 @@ async fn seed(url: &str) -> anyhow::Result<()> {
 }
 
 fn free_port() -> anyhow::Result<u16> {
-    Ok(std::net::TcpListener::bind("127.0.0.1:0")?.local_addr()?.port())
+    Ok(std::net::TcpListener::bind("127.0.0.1:0")?
+        .local_addr()?
+        .port())
 }
 
 fn start_server(url: &str, port: u16) -> anyhow::Result<Child> {
@@ -91,18 +121,37 @@ async fn measure(base: &str, pid: u32) -> anyhow::Result<()> {
     let filtered = latencies(base, "/audit?action=plan.approved&before=50000", true).await?;
     let busy_rss = rss_kib(pid)?;
 
-    println!("\n{:<44} {:>9} {:>9} {:>9}", "page (20 clients, 2 000 requests)", "p50 ms", "p99 ms", "req/s");
-    for (name, stats) in [("login page", login), ("audit log, newest 50 of 100 000", audit), ("audit log, filtered, keyset page", filtered)] {
-        println!("{name:<44} {:>9.2} {:>9.2} {:>9.0}", stats.p50, stats.p99, stats.rps);
+    println!(
+        "\n{:<44} {:>9} {:>9} {:>9}",
+        "page (20 clients, 2 000 requests)", "p50 ms", "p99 ms", "req/s"
+    );
+    for (name, stats) in [
+        ("login page", login),
+        ("audit log, newest 50 of 100 000", audit),
+        ("audit log, filtered, keyset page", filtered),
+    ] {
+        println!(
+            "{name:<44} {:>9.2} {:>9.2} {:>9.0}",
+            stats.p50, stats.p99, stats.rps
+        );
     }
-    println!("\nserver RSS: idle {:.1} MiB, after the load {:.1} MiB", idle_rss as f64 / 1024.0, busy_rss as f64 / 1024.0);
+    println!(
+        "\nserver RSS: idle {:.1} MiB, after the load {:.1} MiB",
+        idle_rss as f64 / 1024.0,
+        busy_rss as f64 / 1024.0
+    );
     print_wasm_size();
     Ok(())
 }
 
 async fn wait_ready(http: &reqwest::Client, base: &str) -> anyhow::Result<()> {
     for _ in 0..100 {
-        if http.get(format!("{base}/readyz")).send().await.is_ok_and(|r| r.status().is_success()) {
+        if http
+            .get(format!("{base}/readyz"))
+            .send()
+            .await
+            .is_ok_and(|r| r.status().is_success())
+        {
             return Ok(());
         }
         tokio::time::sleep(Duration::from_millis(100)).await;
@@ -120,15 +169,26 @@ struct Stats {
 async fn latencies(base: &str, path: &str, signed_in: bool) -> anyhow::Result<Stats> {
     let mut clients = Vec::new();
     for _ in 0..CLIENTS {
-        let http = reqwest::Client::builder().cookie_store(true).redirect(reqwest::redirect::Policy::none()).build()?;
+        let http = reqwest::Client::builder()
+            .cookie_store(true)
+            .redirect(reqwest::redirect::Policy::none())
+            .build()?;
         if signed_in {
             let res = http
                 .post(format!("{base}/api/auth/login"))
                 .header("accept", "application/json")
-                .form(&[("username", "bench-auditor"), ("password", PASSWORD), ("next", "")])
+                .form(&[
+                    ("username", "bench-auditor"),
+                    ("password", PASSWORD),
+                    ("next", ""),
+                ])
                 .send()
                 .await?;
-            anyhow::ensure!(res.status().is_success(), "bench sign-in failed: {}", res.status());
+            anyhow::ensure!(
+                res.status().is_success(),
+                "bench sign-in failed: {}",
+                res.status()
+            );
         }
         clients.push(http);
     }
@@ -157,21 +217,41 @@ async fn latencies(base: &str, path: &str, signed_in: bool) -> anyhow::Result<St
     let elapsed = started.elapsed().as_secs_f64();
     all.sort_by(|a, b| a.total_cmp(b));
     let pick = |q: f64| all[((all.len() as f64 * q) as usize).min(all.len() - 1)];
-    Ok(Stats { p50: pick(0.50), p99: pick(0.99), rps: all.len() as f64 / elapsed })
+    Ok(Stats {
+        p50: pick(0.50),
+        p99: pick(0.99),
+        rps: all.len() as f64 / elapsed,
+    })
 }
 
 fn rss_kib(pid: u32) -> anyhow::Result<u64> {
     let status = std::fs::read_to_string(format!("/proc/{pid}/status"))?;
-    let line = status.lines().find(|l| l.starts_with("VmRSS:")).context("no VmRSS")?;
-    Ok(line.split_whitespace().nth(1).context("bad VmRSS")?.parse()?)
+    let line = status
+        .lines()
+        .find(|l| l.starts_with("VmRSS:"))
+        .context("no VmRSS")?;
+    Ok(line
+        .split_whitespace()
+        .nth(1)
+        .context("bad VmRSS")?
+        .parse()?)
 }
 
 fn print_wasm_size() {
     let path = std::path::Path::new("target/site/pkg/rollgate.wasm");
     match std::fs::metadata(path) {
         Ok(meta) => {
-            let gzip = Command::new("gzip").args(["-9", "-c"]).arg(path).output().map(|o| o.stdout.len()).unwrap_or(0);
-            println!("wasm bundle: {:.0} KiB ({:.0} KiB gzipped)", meta.len() as f64 / 1024.0, gzip as f64 / 1024.0);
+            let gzip = Command::new("gzip")
+                .args(["-9", "-c"])
+                .arg(path)
+                .output()
+                .map(|o| o.stdout.len())
+                .unwrap_or(0);
+            println!(
+                "wasm bundle: {:.0} KiB ({:.0} KiB gzipped)",
+                meta.len() as f64 / 1024.0,
+                gzip as f64 / 1024.0
+            );
         }
         Err(_) => println!("wasm bundle: not built (run cargo leptos build --release first)"),
     }
