@@ -117,4 +117,31 @@ mod tests {
             "-9007199254740991"
         );
     }
+
+    fn json_value() -> impl proptest::strategy::Strategy<Value = Value> {
+        use proptest::prelude::*;
+        let leaf = prop_oneof![
+            Just(Value::Null),
+            any::<bool>().prop_map(Value::Bool),
+            (-(1i64 << 53) + 1..(1i64 << 53)).prop_map(|n| json!(n)),
+            ".{0,12}".prop_map(Value::String),
+        ];
+        leaf.prop_recursive(3, 24, 4, |inner| {
+            prop_oneof![
+                proptest::collection::vec(inner.clone(), 0..4).prop_map(Value::Array),
+                proptest::collection::btree_map(".{0,6}", inner, 0..4)
+                    .prop_map(|m| Value::Object(m.into_iter().collect())),
+            ]
+        })
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn canonical_json_parses_back_to_the_same_value_and_is_a_fixed_point(v in json_value()) {
+            let bytes = canonical_bytes(&v).unwrap();
+            let parsed: Value = serde_json::from_slice(&bytes).unwrap();
+            proptest::prop_assert_eq!(&parsed, &v);
+            proptest::prop_assert_eq!(canonical_bytes(&parsed).unwrap(), bytes);
+        }
+    }
 }
