@@ -8,6 +8,9 @@ export PATH := $(HOME)/.cargo/bin:$(PATH)
 # cargo-leptos compiles with this set (Leptos reads it at compile time); plain cargo commands
 # get the same value so they reuse its build instead of recompiling Leptos differently.
 export LEPTOS_OUTPUT_NAME := rollgate
+# cargo-leptos also builds dev binaries with this cfg; tests use the same flags so they share its
+# compiled dependencies and render pages exactly as the binary the browser tests run.
+DEV_RUSTFLAGS := --cfg erase_components
 
 # The PostgreSQL server the repository twins use when it answers (a fresh database per test).
 PG_ADMIN_URL ?= postgres://postgres@127.0.0.1:5432/postgres
@@ -27,15 +30,17 @@ run: build
 	@echo "==> Starting Rollgate in demo mode on an embedded SQLite database (./data/rollgate.db)"
 	./target/debug/rollgate serve --demo
 
-test: build test-rust test-e2e
+# Rust tests first: they rebuild the server binary (with dev-dependencies); cargo leptos build
+# then checks it and the WebAssembly before the browser tests.
+test: setup test-rust build test-e2e
 
 test-rust:
 	@if (exec 3<>/dev/tcp/$(PG_HOST)/$(PG_PORT)) 2>/dev/null; then \
 	  echo "==> Rust tests (PostgreSQL at $(PG_HOST):$(PG_PORT) answers: repository twins included)"; \
-	  TEST_DATABASE_URL=$(PG_ADMIN_URL) cargo test -p app -p rollgate -- --include-ignored; \
+	  RUSTFLAGS="$(DEV_RUSTFLAGS)" TEST_DATABASE_URL=$(PG_ADMIN_URL) cargo test -p app -p rollgate -- --include-ignored; \
 	else \
 	  echo "==> Rust tests (no PostgreSQL at $(PG_HOST):$(PG_PORT): SQLite only)"; \
-	  cargo test -p app -p rollgate; \
+	  RUSTFLAGS="$(DEV_RUSTFLAGS)" cargo test -p app -p rollgate; \
 	fi
 
 test-e2e:
@@ -50,7 +55,8 @@ bench: setup
 
 lint:
 	cargo fmt --all -- --check
-	cargo clippy -p app -p rollgate --all-targets -- -D warnings
+	RUSTFLAGS="$(DEV_RUSTFLAGS)" cargo clippy -p app -p rollgate --all-targets -- -D warnings
+	RUSTFLAGS="$(DEV_RUSTFLAGS)" cargo clippy -p hydrate --target wasm32-unknown-unknown -- -D warnings
 
 clean:
 	cargo clean

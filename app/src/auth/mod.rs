@@ -15,7 +15,7 @@ pub mod service;
 #[cfg(feature = "ssr")]
 pub mod session;
 
-pub use model::{CurrentUser, GroupRef, Permission, Role};
+pub use model::{groups_label, roles_label, CurrentUser, GroupRef, Permission, Role};
 
 #[cfg(all(test, feature = "ssr"))]
 mod tests;

@@ -104,6 +104,27 @@ impl CurrentUser {
     }
 }
 
+/// "Requester (data engineer), Auditor (read-only)": roles as people read them.
+pub fn roles_label(roles: &[Role]) -> String {
+    roles
+        .iter()
+        .map(|r| r.label())
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// "Product, Engineering", or "—" for none.
+pub fn groups_label(groups: &[GroupRef]) -> String {
+    if groups.is_empty() {
+        return "—".to_string();
+    }
+    groups
+        .iter()
+        .map(|g| g.name.as_str())
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -107,14 +107,9 @@ pub fn LoginPage() -> impl IntoView {
     });
     let query = use_query_map();
     let next = move || query.with(|q| q.get("next").unwrap_or_default());
-    let errors = Signal::derive(move || login.value().get().and_then(Result::err));
-    let form = FormErrors(errors);
-    // Field errors are shown next to their fields; other errors above the form.
-    let general = Signal::derive(move || {
-        errors
-            .get()
-            .filter(|e| !matches!(e, AppError::Validation { .. }))
-    });
+    let form = FormErrors::of(login);
+    // Field errors show next to their fields; the others above the form.
+    let general = form.general();
     view! {
         <Suspense fallback=|| ()>
             {move || Suspend::new(async move {

@@ -1,4 +1,4 @@
-use leptos::prelude::*;
+use leptos::{prelude::*, server_fn::ServerFn};
 
 use crate::error::AppError;
 
@@ -7,6 +7,27 @@ use crate::error::AppError;
 pub struct FormErrors(pub Signal<Option<AppError>>);
 
 impl FormErrors {
+    /// The errors of `action`'s last result (with JavaScript, or carried in the URL without).
+    pub fn of<S>(action: ServerAction<S>) -> Self
+    where
+        S: ServerFn<Error = AppError> + Send + Sync + Clone + 'static,
+        S::Output: Clone + Send + Sync + 'static,
+    {
+        Self(Signal::derive(move || {
+            action.value().get().and_then(Result::err)
+        }))
+    }
+
+    /// Errors that belong to no field, for the notice above the form.
+    pub fn general(self) -> Signal<Option<AppError>> {
+        let errors = self.0;
+        Signal::derive(move || {
+            errors
+                .get()
+                .filter(|e| !matches!(e, AppError::Validation { .. }))
+        })
+    }
+
     pub fn field(self, name: &'static str) -> Signal<Option<String>> {
         let errors = self.0;
         Signal::derive(move || errors.get().and_then(|e| e.field_message(name)))

@@ -19,13 +19,9 @@ pub fn GroupsPage() -> impl IntoView {
 fn Groups(user: CurrentUser) -> impl IntoView {
     let create = ServerAction::<CreateGroup>::new();
     let groups = Resource::new(move || create.version().get(), |_| list_groups());
-    let errors = Signal::derive(move || create.value().get().and_then(Result::err));
-    let general = Signal::derive(move || {
-        errors
-            .get()
-            .filter(|e| !matches!(e, AppError::Validation { .. }))
-    });
-    let form = FormErrors(errors);
+    let form = FormErrors::of(create);
+    // Field errors show next to their fields; the others above the form.
+    let general = form.general();
     view! {
         <PageHeader title="Approval groups".to_string() lead="Approvers sign off for the groups they belong to; approval policies name the groups whose sign-off a rollback needs.".to_string() />
         <Transition fallback=|| view! { <p class="loading">"Loading…"</p> }>

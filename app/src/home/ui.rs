@@ -1,7 +1,7 @@
 use leptos::prelude::*;
 
 use crate::{
-    auth::{ui::Authorized, CurrentUser, Permission, Role},
+    auth::{groups_label, roles_label, ui::Authorized, CurrentUser, Permission, Role},
     components::{EmptyState, PageHeader},
 };
 
@@ -12,22 +12,12 @@ pub fn HomePage() -> impl IntoView {
 
 #[component]
 fn Dashboard(user: CurrentUser) -> impl IntoView {
-    let roles = user
-        .roles
-        .iter()
-        .map(|r| r.label())
-        .collect::<Vec<_>>()
-        .join(", ");
-    let groups = user
-        .groups
-        .iter()
-        .map(|g| g.name.clone())
-        .collect::<Vec<_>>()
-        .join(", ");
+    let roles = roles_label(&user.roles);
+    let groups = groups_label(&user.groups);
     let cards = cards_for(&user);
     view! {
         <PageHeader title=format!("Welcome, {}", user.display_name) lead=format!("Signed in as {} · {}", user.username, roles) />
-        {(!groups.is_empty()).then(|| view! { <p class="muted">"Approval groups: " {groups}</p> })}
+        {(!user.groups.is_empty()).then(|| view! { <p class="muted">"Approval groups: " {groups}</p> })}
         <div class="cards">
             {cards.into_iter().map(|(title, body, link)| view! {
                 <section class="card">

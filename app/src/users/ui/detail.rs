@@ -3,7 +3,7 @@ use leptos_router::hooks::{use_params_map, use_query_map};
 
 use super::{group_options, role_options};
 use crate::{
-    auth::{ui::Authorized, CurrentUser, Permission},
+    auth::{groups_label, roles_label, ui::Authorized, CurrentUser, Permission},
     components::{CheckboxGroup, ErrorNotice, FormErrors, PageHeader, SuccessNotice},
     error::AppError,
     error_template::loaded,
@@ -80,18 +80,8 @@ fn UserDetail(viewer: CurrentUser) -> impl IntoView {
 
 #[component]
 fn UserFacts(user: User) -> impl IntoView {
-    let roles = user
-        .roles
-        .iter()
-        .map(|r| r.label())
-        .collect::<Vec<_>>()
-        .join(", ");
-    let groups = user
-        .groups
-        .iter()
-        .map(|g| g.name.clone())
-        .collect::<Vec<_>>()
-        .join(", ");
+    let roles = roles_label(&user.roles);
+    let groups = groups_label(&user.groups);
     view! {
         <dl class="facts">
             <dt>"Status"</dt>
@@ -99,7 +89,7 @@ fn UserFacts(user: User) -> impl IntoView {
             <dt>"Roles"</dt>
             <dd>{roles}</dd>
             <dt>"Approval groups"</dt>
-            <dd>{if groups.is_empty() { "—".to_string() } else { groups }}</dd>
+            <dd>{groups}</dd>
             <dt>"Created"</dt>
             <dd>{user.created_at.format("%Y-%m-%d %H:%M UTC").to_string()}</dd>
         </dl>
@@ -112,13 +102,9 @@ fn AccessForm(
     groups: Vec<Group>,
     action: ServerAction<UpdateUserAccess>,
 ) -> impl IntoView {
-    let errors = Signal::derive(move || action.value().get().and_then(Result::err));
-    let general = Signal::derive(move || {
-        errors
-            .get()
-            .filter(|e| !matches!(e, AppError::Validation { .. }))
-    });
-    let form = FormErrors(errors);
+    let form = FormErrors::of(action);
+    // Field errors show next to their fields; the others above the form.
+    let general = form.general();
     let selected: Vec<i64> = user.groups.iter().map(|g| g.id).collect();
     view! {
         <section class="panel">
@@ -136,7 +122,7 @@ fn AccessForm(
 
 #[component]
 fn ActivationForm(user: User, action: ServerAction<SetUserActive>) -> impl IntoView {
-    let errors = Signal::derive(move || action.value().get().and_then(Result::err));
+    let errors = FormErrors::of(action).0;
     let (heading, text, button, value) = if user.active {
         ("Deactivate", "A deactivated user cannot sign in. Nothing is deleted: their history stays in the audit log.", "Deactivate user", "false")
     } else {

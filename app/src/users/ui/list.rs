@@ -2,7 +2,7 @@ use leptos::prelude::*;
 use leptos_router::hooks::use_query_map;
 
 use crate::{
-    auth::{ui::Authorized, CurrentUser, Permission},
+    auth::{groups_label, roles_label, ui::Authorized, CurrentUser, Permission},
     components::PageHeader,
     error::AppError,
     error_template::loaded,
@@ -57,14 +57,14 @@ fn UsersTable(users: Vec<User>) -> impl IntoView {
             </thead>
             <tbody>
                 {users.into_iter().map(|u| {
-                    let roles = u.roles.iter().map(|r| r.label()).collect::<Vec<_>>().join(", ");
-                    let groups = u.groups.iter().map(|g| g.name.clone()).collect::<Vec<_>>().join(", ");
+                    let roles = roles_label(&u.roles);
+                    let groups = groups_label(&u.groups);
                     view! {
                         <tr>
                             <td><a href=format!("/admin/users/{}", u.id)>{u.username}</a></td>
                             <td>{u.display_name}</td>
                             <td>{roles}</td>
-                            <td>{if groups.is_empty() { "—".to_string() } else { groups }}</td>
+                            <td>{groups}</td>
                             <td>{if u.active { view! { <span class="badge badge--ok">"Active"</span> } } else { view! { <span class="badge badge--off">"Deactivated"</span> } }}</td>
                         </tr>
                     }

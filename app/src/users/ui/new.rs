@@ -36,13 +36,9 @@ fn check_new_password(v: &str) -> Option<String> {
 fn NewUserForm() -> impl IntoView {
     let create = ServerAction::<CreateUser>::new();
     let groups = Resource::new(|| (), |_| list_groups());
-    let errors = Signal::derive(move || create.value().get().and_then(Result::err));
-    let general = Signal::derive(move || {
-        errors
-            .get()
-            .filter(|e| !matches!(e, AppError::Validation { .. }))
-    });
-    let form = FormErrors(errors);
+    let form = FormErrors::of(create);
+    // Field errors show next to their fields; the others above the form.
+    let general = form.general();
     view! {
         <PageHeader title="Create a user".to_string() lead="Give the password to the person through a safe channel; they sign in with it at once.".to_string() />
         <ErrorNotice error=general />
