@@ -13,8 +13,15 @@ use crate::{
     users::repo::get_user,
 };
 
+/// The server's state. Missing only for a resource refetch that outlives its page render (its
+/// reactive owner is gone, and its result is discarded), so that case is a warning.
 pub fn app_state() -> Result<AppState, AppError> {
-    use_context::<AppState>().ok_or_else(|| internal(anyhow::anyhow!("AppState is not in context")))
+    use_context::<AppState>().ok_or_else(|| {
+        tracing::warn!("a server function ran outside a request (a cancelled render); skipped");
+        AppError::Internal {
+            reference: "no-request".into(),
+        }
+    })
 }
 
 pub async fn auth_session() -> Result<AuthSession, AppError> {
