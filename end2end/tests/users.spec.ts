@@ -1,18 +1,23 @@
-import { expect, test } from "@playwright/test";
+import { expect, Page, test, TestInfo } from "@playwright/test";
 import { ready, signIn, signOut, trySignIn, unique } from "./helpers";
 import { seeded } from "./users";
+
+/** Fills and submits the new-user form (the page must be open). */
+async function createUser(page: Page, info: TestInfo, username: string, name: string, role: string) {
+  await ready(page, info);
+  await page.getByLabel("Username").fill(username);
+  await page.getByLabel("Full name").fill(name);
+  await page.getByLabel("Initial password").fill("a long new password");
+  await page.getByLabel(role).check();
+  await page.getByRole("button", { name: "Create user" }).click();
+}
 
 test("an admin creates a user who then signs in", async ({ page }, info) => {
   const username = unique(info, "newbie");
   await signIn(page, info, seeded.admin.username);
   await page.getByRole("link", { name: "Users", exact: true }).click();
   await page.getByRole("link", { name: "Create user" }).click();
-  await ready(page, info);
-  await page.getByLabel("Username").fill(username);
-  await page.getByLabel("Full name").fill("Zoë Newbie");
-  await page.getByLabel("Initial password").fill("a long new password");
-  await page.getByLabel("Requester (data engineer)").check();
-  await page.getByRole("button", { name: "Create user" }).click();
+  await createUser(page, info, username, "Zoë Newbie", "Requester (data engineer)");
   await expect(page.getByRole("status")).toHaveText("User created. They can sign in now.");
   await expect(page.getByRole("heading", { level: 1 })).toHaveText("Zoë Newbie");
   await signOut(page, info);
@@ -43,12 +48,7 @@ test("an admin deactivates a user, who can then no longer sign in", async ({ pag
   const username = unique(info, "leaver");
   await signIn(page, info, seeded.admin.username);
   await page.goto("/admin/users/new");
-  await ready(page, info);
-  await page.getByLabel("Username").fill(username);
-  await page.getByLabel("Full name").fill("Lee Leaver");
-  await page.getByLabel("Initial password").fill("a long new password");
-  await page.getByLabel("Auditor (read-only)").check();
-  await page.getByRole("button", { name: "Create user" }).click();
+  await createUser(page, info, username, "Lee Leaver", "Auditor (read-only)");
   await expect(page.getByRole("heading", { level: 1 })).toHaveText("Lee Leaver");
   await ready(page, info);
   await page.getByRole("button", { name: "Deactivate user" }).click();
