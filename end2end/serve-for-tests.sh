@@ -7,4 +7,5 @@ rm -f target/e2e/rollgate.db target/e2e/rollgate.db-wal target/e2e/rollgate.db-s
 export DATABASE_URL="sqlite://target/e2e/rollgate.db"
 export ROLLGATE_PORT="${E2E_PORT:-3100}"
 export ROLLGATE_SITE_ROOT="target/site"
+export ROLLGATE_SECRET_KEY_FILE="target/e2e/secret.key"
 exec ./target/debug/rollgate serve

@@ -5,13 +5,18 @@
 
 pub mod audit;
 pub mod auth;
+pub mod catalog;
+pub mod changes;
 pub mod components;
+pub mod connectors;
 pub mod error;
 pub mod error_template;
 pub mod groups;
 pub mod home;
 pub mod routes;
+pub mod tokens;
 pub mod users;
+pub mod validate;
 
 #[cfg(feature = "ssr")]
 pub mod db;

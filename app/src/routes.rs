@@ -10,10 +10,16 @@ use leptos_router::{
 use crate::{
     audit::ui::AuditLogPage,
     auth::ui::{provide_auth, LoginPage},
+    catalog::ui::{
+        CatalogPage, ComponentPage, EditComponentPage, ImpactPage, ImportPage, NewComponentPage,
+    },
+    changes::ui::{ChangePage, ChangesPage, EditChangePage, NewChangePage},
     components::AppShell,
+    connectors::ui::ConnectorsPage,
     error_template::NotFound,
     groups::ui::GroupsPage,
     home::HomePage,
+    tokens::ui::TokensPage,
     users::ui::{NewUserPage, UserPage, UsersPage},
 };
 
@@ -65,7 +71,19 @@ fn Authenticated() -> impl IntoView {
                 <Route path=path!("/admin/users/new") view=NewUserPage ssr=SsrMode::Async />
                 <Route path=path!("/admin/users/:id") view=UserPage ssr=SsrMode::Async />
                 <Route path=path!("/admin/groups") view=GroupsPage ssr=SsrMode::Async />
+                <Route path=path!("/admin/connectors") view=ConnectorsPage ssr=SsrMode::Async />
                 <Route path=path!("/audit") view=AuditLogPage ssr=SsrMode::Async />
+                <Route path=path!("/changes") view=ChangesPage ssr=SsrMode::Async />
+                <Route path=path!("/changes/new") view=NewChangePage ssr=SsrMode::Async />
+                <Route path=path!("/changes/:id") view=ChangePage ssr=SsrMode::Async />
+                <Route path=path!("/changes/:id/edit") view=EditChangePage ssr=SsrMode::Async />
+                <Route path=path!("/tokens") view=TokensPage ssr=SsrMode::Async />
+                <Route path=path!("/catalog") view=CatalogPage ssr=SsrMode::Async />
+                <Route path=path!("/catalog/new") view=NewComponentPage ssr=SsrMode::Async />
+                <Route path=path!("/catalog/import") view=ImportPage ssr=SsrMode::Async />
+                <Route path=path!("/catalog/:id") view=ComponentPage ssr=SsrMode::Async />
+                <Route path=path!("/catalog/:id/edit") view=EditComponentPage ssr=SsrMode::Async />
+                <Route path=path!("/catalog/:id/impact") view=ImpactPage ssr=SsrMode::Async />
             </Routes>
         </AppShell>
     }

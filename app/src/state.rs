@@ -28,4 +28,6 @@ pub struct AppState {
     pub leptos_options: LeptosOptions,
     pub db: Db,
     pub security: SecuritySettings,
+    /// Seals connector secrets at rest.
+    pub secret_key: crate::connectors::secret::SecretKey,
 }

@@ -46,6 +46,10 @@ pub struct SessionSettings {
 pub struct SecuritySettings {
     pub max_failed_logins: i64,
     pub lockout_minutes: i64,
+    /// Base64 of 32 bytes that seal connector secrets. When unset, a key file is used (and
+    /// created at first start): `secret_key_file`.
+    pub secret_key: Option<SecretString>,
+    pub secret_key_file: String,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -81,6 +85,8 @@ impl Default for SecuritySettings {
         Self {
             max_failed_logins: 5,
             lockout_minutes: 15,
+            secret_key: None,
+            secret_key_file: "data/secret.key".into(),
         }
     }
 }
@@ -168,6 +174,12 @@ impl Settings {
         }
         if let Some(v) = var("ROLLGATE_LOCKOUT_MINUTES") {
             self.security.lockout_minutes = parse("ROLLGATE_LOCKOUT_MINUTES", v)?;
+        }
+        if let Some(v) = var("ROLLGATE_SECRET_KEY") {
+            self.security.secret_key = Some(v.into());
+        }
+        if let Some(v) = var("ROLLGATE_SECRET_KEY_FILE") {
+            self.security.secret_key_file = v;
         }
         if let Some(v) = var("ROLLGATE_LOG_FORMAT") {
             self.log.format = v;

@@ -18,6 +18,7 @@ use tower_sessions::{
     cookie::SameSite, session_store::ExpiredDeletion, Expiry, SessionManagerLayer,
 };
 
+use app::connectors::secret::SecretKey;
 use app::{db::Db, state::AppState, App};
 
 use crate::{
@@ -60,6 +61,7 @@ impl Application {
             leptos_options,
             db: db.clone(),
             security,
+            secret_key: load_secret_key(&settings.security)?,
         };
         let store = AnySessionStore::migrated(&db)
             .await
@@ -155,6 +157,7 @@ pub fn router(state: AppState, store: AnySessionStore, session: &SessionSettings
     Router::new()
         .route("/healthz", get(health::healthz))
         .route("/readyz", get(health::readyz))
+        .nest("/api/v1", crate::rest::router())
         .route(
             "/api/{*fn_name}",
             get(server_fn_handler).post(server_fn_handler),
@@ -180,6 +183,45 @@ pub fn router(state: AppState, store: AnySessionStore, session: &SessionSettings
         .layer(PropagateRequestIdLayer::x_request_id())
         .layer(SetRequestIdLayer::x_request_id(MakeRequestUuid))
         .with_state(state)
+}
+
+/// The key that seals connector secrets: from the settings, else the key file (created with
+/// a fresh random key at first start, readable by this user only).
+fn load_secret_key(s: &crate::configuration::SecuritySettings) -> anyhow::Result<SecretKey> {
+    use secrecy::ExposeSecret;
+    if let Some(key) = &s.secret_key {
+        return SecretKey::from_base64(key.expose_secret())
+            .map_err(|e| anyhow::anyhow!("ROLLGATE_SECRET_KEY: {e}"));
+    }
+    let path = std::path::Path::new(&s.secret_key_file);
+    if let Ok(text) = std::fs::read_to_string(path) {
+        return SecretKey::from_base64(&text)
+            .map_err(|e| anyhow::anyhow!("{}: {e}", path.display()));
+    }
+    let key = SecretKey::generate();
+    if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+        std::fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;
+    }
+    write_private(path, &key.to_base64())
+        .with_context(|| format!("cannot write {}", path.display()))?;
+    tracing::warn!(file = %path.display(), "created a new secret key for connector secrets: back it up with the database");
+    Ok(key)
+}
+
+#[cfg(unix)]
+fn write_private(path: &std::path::Path, text: &str) -> std::io::Result<()> {
+    use std::{io::Write, os::unix::fs::OpenOptionsExt};
+    let mut f = std::fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .mode(0o600)
+        .open(path)?;
+    f.write_all(text.as_bytes())
+}
+
+#[cfg(not(unix))]
+fn write_private(path: &std::path::Path, text: &str) -> std::io::Result<()> {
+    std::fs::write(path, text)
 }
 
 async fn server_fn_handler(State(state): State<AppState>, req: Request<Body>) -> impl IntoResponse {

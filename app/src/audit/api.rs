@@ -21,3 +21,28 @@ pub async fn list_audit_events(
         .await,
     )
 }
+
+/// The history of one change or component (newest first), for everyone who can read it.
+#[server(endpoint = "audit/history")]
+pub async fn entity_history(
+    entity_type: String,
+    entity_id: String,
+) -> Result<Vec<super::AuditEntry>, AppError> {
+    use crate::auth::{guard, Permission};
+    crate::error::respond(
+        async move {
+            guard::require(Permission::Read).await?;
+            if !super::history::READABLE.contains(&entity_type.as_str()) {
+                return Err(AppError::Forbidden);
+            }
+            let query = AuditQuery {
+                entity_type,
+                entity_id,
+                ..Default::default()
+            };
+            let db = guard::app_state()?.db;
+            Ok(super::repo::list(&db, &query.parse()?).await?.entries)
+        }
+        .await,
+    )
+}

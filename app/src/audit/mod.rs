@@ -1,6 +1,7 @@
 //! The append-only, hash-chained audit log (format v1), its page, export and verification.
 
 pub mod api;
+pub mod history;
 pub mod model;
 pub mod ui;
 

@@ -57,6 +57,18 @@ pub enum Permission {
     ViewUsers,
     /// Read the audit log.
     ViewAudit,
+    /// Read changes and the catalog (everyone signed in).
+    Read,
+    /// Declare components and dependencies, import lineage.
+    EditCatalog,
+    /// Record and edit changes.
+    RecordChanges,
+    /// Add and edit pipeline connectors.
+    ManageConnectors,
+    /// Create and revoke one's own API tokens.
+    ManageOwnTokens,
+    /// Create API tokens for any user (service users) and revoke anyone's.
+    ManageAllTokens,
 }
 
 impl Permission {
@@ -66,6 +78,12 @@ impl Permission {
             Permission::ManageUsers => &[Role::Admin],
             Permission::ViewUsers => &[Role::Admin, Role::Auditor],
             Permission::ViewAudit => &[Role::Auditor, Role::Admin],
+            Permission::Read => &Role::ALL,
+            Permission::EditCatalog => &[Role::Requester, Role::Admin],
+            Permission::RecordChanges => &[Role::Requester],
+            Permission::ManageConnectors => &[Role::Admin],
+            Permission::ManageOwnTokens => &[Role::Requester, Role::Admin],
+            Permission::ManageAllTokens => &[Role::Admin],
         }
     }
 }

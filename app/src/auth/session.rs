@@ -3,6 +3,7 @@
 use tower_sessions::Session;
 
 const USER_ID_KEY: &str = "user_id";
+const FRESH_TOKEN_KEY: &str = "fresh_api_token";
 
 pub struct AuthSession(pub Session);
 
@@ -16,6 +17,30 @@ impl AuthSession {
     /// Ends the session and deletes it from the store.
     pub async fn logout(&self) -> Result<(), tower_sessions::session::Error> {
         self.0.flush().await
+    }
+
+    /// Keeps a just-created API token's secret for the page that announces it.
+    pub async fn flash_token(
+        &self,
+        id: i64,
+        secret: &str,
+    ) -> Result<(), tower_sessions::session::Error> {
+        let at = chrono::Utc::now().timestamp();
+        self.0
+            .insert(FRESH_TOKEN_KEY, (id, secret.to_string(), at))
+            .await
+    }
+
+    /// The flashed secret of token `id`, if it was created in the last ten minutes.
+    pub async fn fresh_token(
+        &self,
+        id: i64,
+    ) -> Result<Option<String>, tower_sessions::session::Error> {
+        let flash: Option<(i64, String, i64)> = self.0.get(FRESH_TOKEN_KEY).await?;
+        let now = chrono::Utc::now().timestamp();
+        Ok(flash
+            .filter(|(fid, _, at)| *fid == id && now - at < 600)
+            .map(|(_, s, _)| s))
     }
 
     pub async fn user_id(&self) -> Result<Option<i64>, tower_sessions::session::Error> {

@@ -48,6 +48,8 @@ fn UserNav(user: CurrentUser) -> impl IntoView {
     let auth = use_auth();
     let links: Vec<(&str, &str)> = [
         (Some(true), "/", "Home"),
+        (Some(true), "/changes", "Changes"),
+        (Some(true), "/catalog", "Catalog"),
         (
             Some(user.can(Permission::ViewUsers)),
             "/admin/users",
@@ -58,7 +60,17 @@ fn UserNav(user: CurrentUser) -> impl IntoView {
             "/admin/groups",
             "Groups",
         ),
+        (
+            Some(user.can(Permission::ManageConnectors)),
+            "/admin/connectors",
+            "Connectors",
+        ),
         (Some(user.can(Permission::ViewAudit)), "/audit", "Audit log"),
+        (
+            Some(user.can(Permission::ManageOwnTokens)),
+            "/tokens",
+            "API tokens",
+        ),
     ]
     .into_iter()
     .filter(|(shown, _, _)| *shown == Some(true))

@@ -4,11 +4,13 @@
 
 mod error;
 mod pool;
+mod query;
 #[cfg(test)]
 pub mod testing;
 
 pub use error::DbError;
 pub use pool::{redact_url, Backend, Conn, Db, DbSettings, Tx};
+pub use query::{placeholders_from, Arg, Where};
 
 /// Runs `$body` with `$c` bound to the pool of whichever backend `$db` is.
 #[macro_export]

@@ -1,5 +1,6 @@
-//! `make bench`: seeds 100 000 audit events, starts the release server as a user would, and
-//! prints page latencies under 20 concurrent clients, idle memory and the wasm bundle size.
+//! `make bench`: seeds 100 000 audit events and 100 000 changes, starts the release server as a
+//! user would, and prints page latencies under 20 concurrent clients, idle memory and the wasm
+//! bundle size; then times a 5 000-node dbt manifest import and impact on a 10 000-node graph.
 
 use std::{
     process::{Child, Command, Stdio},
@@ -30,6 +31,13 @@ async fn main() -> anyhow::Result<()> {
         "seeded {EVENTS} audit events in {:.1} s",
         seeded.elapsed().as_secs_f64()
     );
+    let seeded = Instant::now();
+    seed_changes(&url).await?;
+    println!(
+        "seeded {CHANGES} changes over {COMPONENTS} components in {:.1} s",
+        seeded.elapsed().as_secs_f64()
+    );
+    lineage::run(&dir).await?;
 
     let port = free_port()?;
     let mut server = start_server(&url, port)?;
@@ -50,7 +58,7 @@ async fn seed(url: &str) -> anyhow::Result<()> {
         "bench-auditor",
         "Bench Auditor",
         PASSWORD,
-        &["auditor".into()],
+        &["auditor".into(), "requester".into()],
         &[],
     )
     .map_err(|e| anyhow::anyhow!("{e}"))?;
@@ -92,6 +100,185 @@ async fn seed(url: &str) -> anyhow::Result<()> {
     Ok(())
 }
 
+const CHANGES: usize = 100_000;
+const COMPONENTS: usize = 200;
+
+/// 100 000 changes (recorded through the service, audit events included) over 200 components.
+async fn seed_changes(url: &str) -> anyhow::Result<()> {
+    use app::{
+        catalog::{
+            model::{ComponentKind, Declaration},
+            service::{declare, Source},
+        },
+        changes::{
+            model::{ChangeInput, NewChange},
+            service::create_in,
+        },
+    };
+    let settings = DatabaseSettings {
+        url: url.to_string().into(),
+        max_connections: 4,
+    };
+    let db = connect_and_migrate(&settings).await?;
+    let decls = (0..COMPONENTS)
+        .map(|i| Declaration {
+            name: format!("component-{i}"),
+            kind: Some(ComponentKind::Dataset),
+            upstream: Some(if i == 0 {
+                vec![]
+            } else {
+                vec![format!("component-{}", i / 2)]
+            }),
+            ..Default::default()
+        })
+        .collect();
+    declare(&db, &Ctx::system(), Source::Api, "bench", decls)
+        .await
+        .map_err(|e| anyhow::anyhow!("{e}"))?;
+    let kinds = [
+        "transform",
+        "schema_migration",
+        "config",
+        "backfill",
+        "other",
+    ];
+    let start = chrono::Utc::now() - chrono::Duration::days(400);
+    for batch in 0..CHANGES / 1000 {
+        let mut tx = db.begin().await?;
+        for i in 0..1000 {
+            let n = batch * 1000 + i;
+            let input = ChangeInput {
+                title: format!("Orders pipeline change {n}"),
+                kind: kinds[n % kinds.len()].into(),
+                why: "Benchmark".into(),
+                deployed_at: (start + chrono::Duration::minutes(5 * n as i64)).to_rfc3339(),
+                git_sha: format!("{:07x}", n + 0x1000000),
+                components: vec![
+                    (format!("component-{}", n % COMPONENTS), String::new()),
+                    (
+                        format!("component-{}", (n * 7 + 3) % COMPONENTS),
+                        "snap".into(),
+                    ),
+                ],
+                ..Default::default()
+            };
+            let mut input = input;
+            input.components.dedup_by(|a, b| a.0 == b.0);
+            let new =
+                NewChange::parse(&input, chrono::Utc::now()).map_err(|e| anyhow::anyhow!("{e}"))?;
+            create_in(&mut tx, &Ctx::system(), 1, &new, None)
+                .await
+                .map_err(|e| anyhow::anyhow!("{e}"))?;
+        }
+        tx.commit().await?;
+    }
+    db.close().await;
+    Ok(())
+}
+
+/// Import and impact timings, in process, on their own databases.
+mod lineage {
+    use std::time::Instant;
+
+    use app::{
+        audit::repo::Ctx,
+        catalog::{
+            model::{ComponentKind, Declaration},
+            repo::refs_by_names,
+            service,
+        },
+        db::Conn,
+    };
+    use rollgate::{configuration::DatabaseSettings, startup::connect_and_migrate};
+    use serde_json::{json, Map, Value};
+
+    /// A manifest shaped like dbt's: `n` models in layers, each reading 1–3 earlier ones.
+    fn manifest(n: usize) -> Vec<u8> {
+        let mut nodes = Map::new();
+        for i in 0..n {
+            let deps: Vec<String> = (1..=3)
+                .filter(|k| i >= k * 7 && (i + k) % 2 == 0 || *k == 1 && i > 0)
+                .map(|k| format!("model.bench.m{}", (i - 1) / (k + 1)))
+                .collect();
+            nodes.insert(
+                format!("model.bench.m{i}"),
+                json!({ "resource_type": "model", "description": format!("Model {i}"), "tags": ["bench"],
+                        "config": { "meta": { "owner": "data-platform" } }, "depends_on": { "nodes": deps, "macros": [] } }),
+            );
+        }
+        let doc = json!({ "metadata": { "dbt_schema_version": "https://schemas.getdbt.com/dbt/manifest/v12.json", "project_name": "bench" },
+                          "nodes": Value::Object(nodes), "sources": {}, "exposures": {} });
+        serde_json::to_vec(&doc).unwrap_or_default()
+    }
+
+    async fn fresh(dir: &std::path::Path, name: &str) -> anyhow::Result<app::db::Db> {
+        let url = format!("sqlite://{}/{name}.db", dir.display());
+        Ok(connect_and_migrate(&DatabaseSettings {
+            url: url.into(),
+            max_connections: 4,
+        })
+        .await?)
+    }
+
+    pub async fn run(dir: &std::path::Path) -> anyhow::Result<()> {
+        let bytes = manifest(5_000);
+        let db = fresh(dir, "import").await?;
+        let t = Instant::now();
+        let first = service::import(&db, &Ctx::system(), &bytes)
+            .await
+            .map_err(|e| anyhow::anyhow!("{e}"))?;
+        let cold = t.elapsed().as_secs_f64() * 1000.0;
+        let t = Instant::now();
+        let again = service::import(&db, &Ctx::system(), &bytes)
+            .await
+            .map_err(|e| anyhow::anyhow!("{e}"))?;
+        let warm = t.elapsed().as_secs_f64() * 1000.0;
+        println!(
+            "dbt manifest of 5 000 models ({:.1} MB, {} edges): first import {cold:.0} ms, re-import (nothing changes, {} unchanged) {warm:.0} ms",
+            bytes.len() as f64 / 1_048_576.0, first.edges_added, again.unchanged
+        );
+        db.close().await;
+
+        let db = fresh(dir, "impact").await?;
+        let n = 10_000;
+        let decls: Vec<Declaration> = (0..n)
+            .map(|i| Declaration {
+                name: format!("n{i}"),
+                kind: Some(ComponentKind::Dataset),
+                upstream: Some(match i {
+                    0 => vec![],
+                    i if i % 3 == 0 => vec![format!("n{}", (i - 1) / 2), format!("n{}", i / 3)],
+                    i => vec![format!("n{}", (i - 1) / 2)],
+                }),
+                ..Default::default()
+            })
+            .collect();
+        service::declare(&db, &Ctx::system(), service::Source::Api, "bench", decls)
+            .await
+            .map_err(|e| anyhow::anyhow!("{e}"))?;
+        for name in ["n0", "n1", "n40"] {
+            let id = refs_by_names(&mut Conn::Db(&db), &[name.to_string()]).await?[0].id;
+            let mut times = Vec::new();
+            let mut reached = 0;
+            for _ in 0..20 {
+                let t = Instant::now();
+                let impact = service::impact(&db, id)
+                    .await
+                    .map_err(|e| anyhow::anyhow!("{e}"))?;
+                times.push(t.elapsed().as_secs_f64() * 1000.0);
+                reached = impact.entries.len();
+            }
+            times.sort_by(|a, b| a.total_cmp(b));
+            println!(
+                "impact on a 10 000-node graph from {name}: {reached} downstream, median {:.1} ms, max {:.1} ms",
+                times[times.len() / 2], times[times.len() - 1]
+            );
+        }
+        db.close().await;
+        Ok(())
+    }
+}
+
 fn free_port() -> anyhow::Result<u16> {
     Ok(std::net::TcpListener::bind("127.0.0.1:0")?
         .local_addr()?
@@ -104,6 +291,10 @@ fn start_server(url: &str, port: u16) -> anyhow::Result<Child> {
         .arg("serve")
         .env("DATABASE_URL", url)
         .env("ROLLGATE_PORT", port.to_string())
+        .env(
+            "ROLLGATE_SECRET_KEY",
+            app::connectors::secret::SecretKey::generate().to_base64(),
+        )
         .env("RUST_LOG", "warn")
         .stdout(Stdio::null())
         .spawn()
@@ -119,6 +310,22 @@ async fn measure(base: &str, pid: u32) -> anyhow::Result<()> {
     let login = latencies(base, "/login", false).await?;
     let audit = latencies(base, "/audit", true).await?;
     let filtered = latencies(base, "/audit?action=plan.approved&before=50000", true).await?;
+    let changes = latencies(base, "/changes", true).await?;
+    let by_component = latencies(base, "/changes?component=component-17&kind=config", true).await?;
+    let by_text = latencies(
+        base,
+        "/changes?q=orders+12&status=recorded&author=bench-auditor",
+        true,
+    )
+    .await?;
+    let middle =
+        chrono::Utc::now() - chrono::Duration::days(400) + chrono::Duration::minutes(5 * 50_000);
+    let paged = latencies(
+        base,
+        &format!("/changes?kind=backfill&after={}_50000", middle.timestamp()),
+        true,
+    )
+    .await?;
     let busy_rss = rss_kib(pid)?;
 
     println!(
@@ -129,6 +336,10 @@ async fn measure(base: &str, pid: u32) -> anyhow::Result<()> {
         ("login page", login),
         ("audit log, newest 50 of 100 000", audit),
         ("audit log, filtered, keyset page", filtered),
+        ("changes, newest 50 of 100 000", changes),
+        ("changes, by component + kind", by_component),
+        ("changes, title search + status + author", by_text),
+        ("changes, kind, keyset page deep in the list", paged),
     ] {
         println!(
             "{name:<44} {:>9.2} {:>9.2} {:>9.0}",

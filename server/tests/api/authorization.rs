@@ -13,8 +13,107 @@ const ROLES: [&str; 5] = [
 /// (endpoint, form, roles that may call it)
 type ServerFnCase = (&'static str, Vec<(&'static str, String)>, Vec<&'static str>);
 
-fn server_fns(user_id: &str) -> Vec<ServerFnCase> {
+/// Ids of the records the cases act on.
+struct Targets {
+    user: String,
+    component: String,
+    second: String,
+    change: String,
+    token: String,
+}
+
+const ALL: [&str; 5] = ROLES;
+
+fn server_fns(t: &Targets) -> Vec<ServerFnCase> {
+    let user_id = t.user.as_str();
+    let s = |v: &str| v.to_string();
     vec![
+        ("catalog/list", vec![], ALL.to_vec()),
+        ("catalog/search", vec![("q", s("target"))], ALL.to_vec()),
+        (
+            "catalog/get",
+            vec![("id", t.component.clone())],
+            ALL.to_vec(),
+        ),
+        (
+            "catalog/impact",
+            vec![("id", t.component.clone())],
+            ALL.to_vec(),
+        ),
+        (
+            "catalog/create",
+            vec![
+                ("component[name]", s("comp-x")),
+                ("component[kind]", s("dataset")),
+            ],
+            vec!["requester", "admin"],
+        ),
+        (
+            "catalog/update",
+            vec![
+                ("id", t.component.clone()),
+                ("component[name]", s("target-comp")),
+                ("component[kind]", s("dataset")),
+                ("component[owner]", s("x")),
+            ],
+            vec!["requester", "admin"],
+        ),
+        (
+            "catalog/add_dependency",
+            vec![("id", t.second.clone()), ("upstream", s("target-comp"))],
+            vec!["requester", "admin"],
+        ),
+        (
+            "catalog/remove_dependency",
+            vec![
+                ("id", t.second.clone()),
+                ("upstream_id", t.component.clone()),
+            ],
+            vec!["requester", "admin"],
+        ),
+        ("changes/list", vec![], ALL.to_vec()),
+        ("changes/get", vec![("id", t.change.clone())], ALL.to_vec()),
+        (
+            "changes/create",
+            vec![
+                ("change[title]", s("Change by x")),
+                ("change[kind]", s("config")),
+                ("change[why]", s("w")),
+                ("change[components]", s("target-comp")),
+            ],
+            vec!["requester"],
+        ),
+        (
+            "changes/update",
+            vec![
+                ("id", t.change.clone()),
+                ("version", s("1")),
+                ("change[title]", s("Edited")),
+                ("change[kind]", s("config")),
+                ("change[why]", s("w")),
+                ("change[components]", s("target-comp")),
+            ],
+            vec!["requester"],
+        ),
+        (
+            "audit/history",
+            vec![
+                ("entity_type", s("change")),
+                ("entity_id", t.change.clone()),
+            ],
+            ALL.to_vec(),
+        ),
+        ("tokens/list", vec![], vec!["requester", "admin"]),
+        (
+            "tokens/create",
+            vec![("name", s("token x")), ("scopes[]", s("changes:read"))],
+            vec!["requester", "admin"],
+        ),
+        (
+            "tokens/revoke",
+            vec![("id", t.token.clone())],
+            vec!["admin"],
+        ),
         ("users/list", vec![], vec!["auditor", "admin"]),
         (
             "users/get",
@@ -66,10 +165,58 @@ async fn status(
     client.call(endpoint, &pairs).await.status().as_u16()
 }
 
-async fn setup() -> (TestApp, String) {
+async fn setup() -> (TestApp, Targets) {
+    use app::{
+        audit::repo::Ctx,
+        catalog::{
+            model::{ComponentKind, Declaration},
+            service as catalog,
+        },
+    };
     let app = spawn_app().await;
     let target = app.add_user("target", &["requester"]).await;
-    (app, target.to_string())
+    let decl = |name: &str| Declaration {
+        name: name.into(),
+        kind: Some(ComponentKind::Dataset),
+        ..Default::default()
+    };
+    let component = catalog::create(&app.db, &Ctx::system(), decl("target-comp"))
+        .await
+        .unwrap();
+    let second = catalog::create(&app.db, &Ctx::system(), decl("second-comp"))
+        .await
+        .unwrap();
+    let input = app::changes::model::ChangeInput {
+        title: "Target change".into(),
+        kind: "config".into(),
+        why: "w".into(),
+        components: vec![("target-comp".into(), String::new())],
+        ..Default::default()
+    };
+    let new = app::changes::model::NewChange::parse(&input, chrono::Utc::now()).unwrap();
+    let change = app::changes::service::create(&app.db, &Ctx::system(), target, &new, None)
+        .await
+        .unwrap();
+    let owner = app::auth::CurrentUser {
+        id: target,
+        username: "target".into(),
+        display_name: "T".into(),
+        roles: vec![app::auth::Role::Requester],
+        groups: vec![],
+    };
+    let new_token =
+        app::tokens::model::NewToken::parse("target token", &["changes:read".into()]).unwrap();
+    let (token, _) = app::tokens::service::create(&app.db, &Ctx::system(), &owner, "", new_token)
+        .await
+        .unwrap();
+    let targets = Targets {
+        user: target.to_string(),
+        component: component.to_string(),
+        second: second.to_string(),
+        change: change.to_string(),
+        token: token.id.to_string(),
+    };
+    (app, targets)
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

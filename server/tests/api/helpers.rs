@@ -42,6 +42,11 @@ pub async fn spawn_app() -> TestApp {
     let mut settings = Settings::default();
     settings.application.port = 0;
     settings.database.url = format!("sqlite://{}", db_path.display()).into();
+    settings.security.secret_key = Some(
+        app::connectors::secret::SecretKey::generate()
+            .to_base64()
+            .into(),
+    );
     let app = Application::build(&settings)
         .await
         .expect("the application builds");
@@ -60,6 +65,7 @@ impl TestApp {
         let http = Client::builder()
             .cookie_store(true)
             .redirect(reqwest::redirect::Policy::none())
+            .timeout(std::time::Duration::from_secs(45))
             .build()
             .unwrap();
         TestClient {

@@ -1,0 +1,267 @@
+//! SQL for changes and the components they touched.
+
+use std::collections::HashMap;
+
+use chrono::{DateTime, Duration, Utc};
+
+use super::model::{
+    Affected, Change, ChangeFilter, ChangeKind, ChangeStatus, ChangeSummary, Link, NewChange,
+};
+use crate::{
+    audit::Actor,
+    bind_args,
+    catalog::model::{ComponentKind, ComponentRef},
+    conn_run,
+    db::{placeholders_from, Arg, Conn, DbError, Tx, Where},
+    tx_run,
+};
+
+#[derive(sqlx::FromRow)]
+struct ChangeRow {
+    id: i64,
+    title: String,
+    kind: String,
+    why: String,
+    author_id: i64,
+    author: String,
+    deployed_at: DateTime<Utc>,
+    git_sha: Option<String>,
+    artifact_ref: Option<String>,
+    links_json: String,
+    status: String,
+    version: i64,
+    created_at: DateTime<Utc>,
+    updated_at: DateTime<Utc>,
+}
+
+fn links_json(links: &[Link]) -> String {
+    serde_json::to_string(links).unwrap_or_else(|_| "[]".into())
+}
+
+pub async fn insert(
+    tx: &mut Tx,
+    c: &NewChange,
+    author_id: i64,
+    now: DateTime<Utc>,
+) -> Result<i64, DbError> {
+    let sql = "INSERT INTO changes (title, title_lower, kind, why, author_id, deployed_at, git_sha, artifact_ref, links_json, status, version, created_at, updated_at) \
+               VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, 'recorded', 1, $10, $10) RETURNING id";
+    Ok(tx_run!(tx, |x| sqlx::query_scalar(sql)
+        .bind(&c.title)
+        .bind(c.title.to_lowercase())
+        .bind(c.kind.as_str())
+        .bind(&c.why)
+        .bind(author_id)
+        .bind(c.deployed_at)
+        .bind(&c.git_sha)
+        .bind(&c.artifact_ref)
+        .bind(links_json(&c.links))
+        .bind(now)
+        .fetch_one(x)
+        .await)?)
+}
+
+/// Updates the fields if the stored version is still `version`; false when someone else won.
+pub async fn update(
+    tx: &mut Tx,
+    id: i64,
+    version: i64,
+    c: &NewChange,
+    now: DateTime<Utc>,
+) -> Result<bool, DbError> {
+    let sql = "UPDATE changes SET title = $1, title_lower = $2, kind = $3, why = $4, deployed_at = $5, git_sha = $6, \
+               artifact_ref = $7, links_json = $8, version = version + 1, updated_at = $9 WHERE id = $10 AND version = $11";
+    let n = tx_run!(tx, |x| sqlx::query(sql)
+        .bind(&c.title)
+        .bind(c.title.to_lowercase())
+        .bind(c.kind.as_str())
+        .bind(&c.why)
+        .bind(c.deployed_at)
+        .bind(&c.git_sha)
+        .bind(&c.artifact_ref)
+        .bind(links_json(&c.links))
+        .bind(now)
+        .bind(id)
+        .bind(version)
+        .execute(x)
+        .await
+        .map(|r| r.rows_affected()))?;
+    Ok(n == 1)
+}
+
+/// Replaces the change's components: (component id, data version).
+pub async fn set_components(tx: &mut Tx, id: i64, list: &[(i64, String)]) -> Result<(), DbError> {
+    tx_run!(tx, |x| sqlx::query(
+        "DELETE FROM change_components WHERE change_id = $1"
+    )
+    .bind(id)
+    .execute(x)
+    .await
+    .map(|r| r.rows_affected()))?;
+    for (component_id, version) in list {
+        tx_run!(tx, |x| {
+            sqlx::query(
+            "INSERT INTO change_components (change_id, component_id, data_version) VALUES ($1, $2, $3)"
+        )
+        .bind(id)
+        .bind(component_id)
+        .bind(version)
+        .execute(x)
+        .await
+        .map(|r| r.rows_affected())
+        })?;
+    }
+    Ok(())
+}
+
+pub async fn get(conn: &mut Conn<'_>, id: i64) -> Result<Change, DbError> {
+    let sql = "SELECT c.id, c.title, c.kind, c.why, c.author_id, u.username AS author, c.deployed_at, c.git_sha, \
+               c.artifact_ref, c.links_json, c.status, c.version, c.created_at, c.updated_at \
+               FROM changes c JOIN users u ON u.id = c.author_id WHERE c.id = $1";
+    let row: ChangeRow = conn_run!(conn, |x| sqlx::query_as(sql).bind(id).fetch_one(x).await)?;
+    let sql = "SELECT p.id, p.name, p.kind, cc.data_version FROM change_components cc \
+               JOIN components p ON p.id = cc.component_id WHERE cc.change_id = $1 ORDER BY p.name_lower";
+    let comps: Vec<(i64, String, String, String)> =
+        conn_run!(conn, |x| sqlx::query_as(sql).bind(id).fetch_all(x).await)?;
+    Ok(Change {
+        id: row.id,
+        title: row.title,
+        kind: ChangeKind::parse(&row.kind).unwrap_or(ChangeKind::Other),
+        why: row.why,
+        author: Actor {
+            id: row.author_id,
+            username: row.author,
+        },
+        deployed_at: row.deployed_at,
+        git_sha: row.git_sha,
+        artifact_ref: row.artifact_ref,
+        links: serde_json::from_str(&row.links_json).unwrap_or_default(),
+        status: ChangeStatus::parse(&row.status).unwrap_or(ChangeStatus::Recorded),
+        version: row.version,
+        components: comps
+            .into_iter()
+            .map(|(id, name, kind, data_version)| Affected {
+                component: ComponentRef {
+                    id,
+                    name,
+                    kind: ComponentKind::parse(&kind).unwrap_or(ComponentKind::Other),
+                },
+                data_version,
+            })
+            .collect(),
+        created_at: row.created_at,
+        updated_at: row.updated_at,
+    })
+}
+
+#[derive(sqlx::FromRow)]
+struct SummaryRow {
+    id: i64,
+    title: String,
+    kind: String,
+    status: String,
+    author: String,
+    deployed_at: DateTime<Utc>,
+    components: i64,
+}
+
+/// Up to `limit` changes matching `f`, newest deployment first, after its cursor. The
+/// component filter is an id (resolved by the caller).
+pub async fn list(
+    conn: &mut Conn<'_>,
+    f: &ChangeFilter,
+    component_id: Option<i64>,
+    limit: i64,
+) -> Result<Vec<ChangeSummary>, DbError> {
+    let mut w = Where::default();
+    if let Some(s) = f.status {
+        w.push("c.status = ?", [Arg::Text(s.as_str().into())]);
+    }
+    if let Some(k) = f.kind {
+        w.push("c.kind = ?", [Arg::Text(k.as_str().into())]);
+    }
+    if let Some(id) = component_id {
+        w.push(
+            "c.id IN (SELECT change_id FROM change_components WHERE component_id = ?)",
+            [Arg::Int(id)],
+        );
+    }
+    if let Some(a) = &f.author {
+        w.push(
+            "c.author_id = (SELECT id FROM users WHERE username_lower = ?)",
+            [Arg::Text(a.clone())],
+        );
+    }
+    if let Some(q) = &f.q {
+        w.push(
+            "c.title_lower LIKE ? ESCAPE '\\'",
+            [Arg::Text(crate::catalog::repo::like(q))],
+        );
+    }
+    if let Some(d) = f.from {
+        w.push(
+            "c.deployed_at >= ?",
+            [Arg::At(
+                d.and_hms_opt(0, 0, 0).unwrap_or_default().and_utc(),
+            )],
+        );
+    }
+    if let Some(d) = f.to {
+        let end = d.and_hms_opt(0, 0, 0).unwrap_or_default().and_utc() + Duration::days(1);
+        w.push("c.deployed_at < ?", [Arg::At(end)]);
+    }
+    if let Some(cur) = f.after {
+        w.push(
+            "(c.deployed_at < ? OR (c.deployed_at = ? AND c.id < ?))",
+            [
+                Arg::At(cur.deployed_at),
+                Arg::At(cur.deployed_at),
+                Arg::Int(cur.id),
+            ],
+        );
+    }
+    let sql = format!(
+        "SELECT c.id, c.title, c.kind, c.status, u.username AS author, c.deployed_at, \
+           (SELECT COUNT(*) FROM change_components cc WHERE cc.change_id = c.id) AS components \
+         FROM changes c JOIN users u ON u.id = c.author_id {} \
+         ORDER BY c.deployed_at DESC, c.id DESC LIMIT {limit}",
+        w.sql()
+    );
+    let rows: Vec<SummaryRow> = conn_run!(conn, |x| bind_args!(sqlx::query_as(&sql), &w.args)
+        .fetch_all(x)
+        .await)?;
+    Ok(rows
+        .into_iter()
+        .map(|r| ChangeSummary {
+            id: r.id,
+            title: r.title,
+            kind: ChangeKind::parse(&r.kind).unwrap_or(ChangeKind::Other),
+            status: ChangeStatus::parse(&r.status).unwrap_or(ChangeStatus::Recorded),
+            author: r.author,
+            deployed_at: r.deployed_at,
+            components: r.components,
+        })
+        .collect())
+}
+
+/// Component ids by lower-cased name, for the given names.
+pub async fn component_ids(
+    conn: &mut Conn<'_>,
+    names: &[String],
+) -> Result<HashMap<String, i64>, DbError> {
+    if names.is_empty() {
+        return Ok(HashMap::new());
+    }
+    let sql = format!(
+        "SELECT name_lower, id FROM components WHERE name_lower IN ({})",
+        placeholders_from(1, names.len())
+    );
+    let rows: Vec<(String, i64)> = conn_run!(conn, |x| {
+        let mut q = sqlx::query_as(&sql);
+        for n in names {
+            q = q.bind(n.to_lowercase());
+        }
+        q.fetch_all(x).await
+    })?;
+    Ok(rows.into_iter().collect())
+}

@@ -1,0 +1,188 @@
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+
+use crate::{
+    error::AppError,
+    validate::{self, Errors},
+};
+
+/// Which pipeline control API a connector speaks.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ConnectorKind {
+    /// Apache Airflow 3 REST API (`/api/v2`, token from `/auth/token`).
+    Airflow3,
+    /// A signed webhook (Standard Webhooks: HMAC-SHA256).
+    Webhook,
+}
+
+impl ConnectorKind {
+    pub const ALL: [ConnectorKind; 2] = [Self::Airflow3, Self::Webhook];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Airflow3 => "airflow3",
+            Self::Webhook => "webhook",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|k| k.as_str() == s)
+    }
+
+    pub fn label(self) -> &'static str {
+        match self {
+            Self::Airflow3 => "Apache Airflow 3 (REST API)",
+            Self::Webhook => "Signed webhook",
+        }
+    }
+}
+
+/// Where a connector's secret lives. The value itself is never sent back to a browser.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub enum SecretSource {
+    None,
+    /// Read from this environment variable of the server at call time.
+    Env(String),
+    /// Stored encrypted with the server's secret key.
+    Stored,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Connector {
+    pub id: i64,
+    pub name: String,
+    pub kind: ConnectorKind,
+    pub base_url: String,
+    /// The Airflow user the token is requested for.
+    pub username: String,
+    pub secret: SecretSource,
+    pub updated_at: DateTime<Utc>,
+}
+
+/// The secret as the form changes it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum SecretInput {
+    /// Leave the stored secret as it is (edit with both fields blank).
+    Keep,
+    Env(String),
+    Value(String),
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NewConnector {
+    pub name: String,
+    pub kind: ConnectorKind,
+    pub base_url: String,
+    pub username: String,
+    pub secret: SecretInput,
+}
+
+impl NewConnector {
+    pub fn parse(
+        name: &str,
+        kind: &str,
+        base_url: &str,
+        username: &str,
+        secret_env: &str,
+        secret: &str,
+    ) -> Result<Self, AppError> {
+        let mut e = Errors::default();
+        let name = e.check(validate::text("name", name, 60, true, false));
+        let kind = ConnectorKind::parse(kind.trim());
+        if kind.is_none() {
+            e.push("kind", "choose Airflow 3 or signed webhook");
+        }
+        let base_url = e
+            .check(validate::url("base_url", base_url))
+            .trim_end_matches('/')
+            .to_string();
+        let username = e.check(validate::text("username", username, 120, false, false));
+        if kind == Some(ConnectorKind::Airflow3) && username.is_empty() {
+            e.push(
+                "username",
+                "is required for Airflow: the user Rollgate signs in as",
+            );
+        }
+        let env = secret_env.trim();
+        let secret = match (env.is_empty(), secret.is_empty()) {
+            (true, true) => SecretInput::Keep,
+            (false, false) => {
+                e.push(
+                    "secret",
+                    "give either an environment variable or a secret, not both",
+                );
+                SecretInput::Keep
+            }
+            (false, true) => {
+                if env.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')
+                    && !env.starts_with(|c: char| c.is_ascii_digit())
+                {
+                    SecretInput::Env(env.to_string())
+                } else {
+                    e.push(
+                        "secret_env",
+                        "must be an environment variable name: letters, digits and _",
+                    );
+                    SecretInput::Keep
+                }
+            }
+            (true, false) => {
+                if secret.len() > 4096 {
+                    e.push("secret", "is too long (at most 4096 characters)");
+                }
+                SecretInput::Value(secret.to_string())
+            }
+        };
+        e.finish(Self {
+            name,
+            kind: kind.unwrap_or(ConnectorKind::Webhook),
+            base_url,
+            username,
+            secret,
+        })
+    }
+}
+
+/// What "test connection" found.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ProbeReport {
+    pub ok: bool,
+    /// One finding per line, in the order they were checked.
+    pub findings: Vec<String>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn airflow_needs_a_user_and_one_secret_source() {
+        let err = NewConnector::parse(
+            "prod",
+            "airflow3",
+            "https://airflow.example.com/",
+            "",
+            "AIRFLOW_PW",
+            "pw",
+        )
+        .unwrap_err();
+        assert!(err.field_message("username").is_some());
+        assert!(err.field_message("secret").is_some());
+        let ok = NewConnector::parse(
+            "prod",
+            "airflow3",
+            "https://airflow.example.com/",
+            "rollgate",
+            "AIRFLOW_PW",
+            "",
+        )
+        .unwrap();
+        assert_eq!(ok.base_url, "https://airflow.example.com");
+        assert_eq!(ok.secret, SecretInput::Env("AIRFLOW_PW".into()));
+        let err = NewConnector::parse("prod", "webhook", "ftp://x", "", "1BAD", "").unwrap_err();
+        assert!(
+            err.field_message("base_url").is_some() && err.field_message("secret_env").is_some()
+        );
+    }
+}

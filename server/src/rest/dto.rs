@@ -1,0 +1,270 @@
+//! The API's request and response bodies: a stable contract, separate from the UI's models,
+//! described in the OpenAPI document.
+
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+
+use app::{
+    catalog::model::{Declaration, DeclareSummary},
+    changes::model::{Change, ChangeInput, ChangeSummary, ChangesPage, Link},
+};
+
+/// A change to record.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct NewChangeBody {
+    pub title: String,
+    /// `transform`, `schema_migration`, `config`, `backfill` or `other`.
+    pub kind: String,
+    pub why: String,
+    /// RFC 3339; defaults to now.
+    #[serde(default)]
+    pub deployed_at: Option<String>,
+    /// 7–40 hex digits.
+    #[serde(default)]
+    pub git_sha: Option<String>,
+    #[serde(default)]
+    pub artifact_ref: Option<String>,
+    #[serde(default)]
+    pub links: Vec<LinkBody>,
+    /// Catalog components the change touched (at least one).
+    pub components: Vec<AffectedBody>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct LinkBody {
+    /// `pr`, `ticket` or `other`.
+    pub kind: String,
+    pub url: String,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct AffectedBody {
+    /// The component's name in the catalog.
+    pub name: String,
+    /// The data version the change produced there (snapshot or time-travel id), if known.
+    #[serde(default)]
+    pub data_version: String,
+}
+
+impl NewChangeBody {
+    pub fn input(self) -> ChangeInput {
+        ChangeInput {
+            title: self.title,
+            kind: self.kind,
+            why: self.why,
+            deployed_at: self.deployed_at.unwrap_or_default(),
+            git_sha: self.git_sha.unwrap_or_default(),
+            artifact_ref: self.artifact_ref.unwrap_or_default(),
+            links: self
+                .links
+                .into_iter()
+                .map(|l| Link {
+                    kind: l.kind,
+                    url: l.url,
+                })
+                .collect(),
+            components: self
+                .components
+                .into_iter()
+                .map(|c| (c.name, c.data_version))
+                .collect(),
+        }
+    }
+}
+
+/// A recorded change.
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct ChangeBody {
+    pub id: i64,
+    pub title: String,
+    pub kind: String,
+    pub why: String,
+    /// `recorded`, `rollback_planned`, `rolling_back`, `rolled_back`, `rollback_failed`, `closed`.
+    pub status: String,
+    /// The username of the author (a token acts as its owner).
+    pub author: String,
+    pub deployed_at: DateTime<Utc>,
+    pub git_sha: Option<String>,
+    pub artifact_ref: Option<String>,
+    pub links: Vec<LinkBody>,
+    pub components: Vec<AffectedBody>,
+    /// Bumped by every edit.
+    pub version: i64,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+    /// The change's page in Rollgate.
+    pub url: String,
+}
+
+impl From<Change> for ChangeBody {
+    fn from(c: Change) -> Self {
+        Self {
+            url: format!("/changes/{}", c.id),
+            id: c.id,
+            title: c.title,
+            kind: c.kind.as_str().into(),
+            why: c.why,
+            status: c.status.as_str().into(),
+            author: c.author.username,
+            deployed_at: c.deployed_at,
+            git_sha: c.git_sha,
+            artifact_ref: c.artifact_ref,
+            links: c
+                .links
+                .into_iter()
+                .map(|l| LinkBody {
+                    kind: l.kind,
+                    url: l.url,
+                })
+                .collect(),
+            components: c
+                .components
+                .into_iter()
+                .map(|a| AffectedBody {
+                    name: a.component.name,
+                    data_version: a.data_version,
+                })
+                .collect(),
+            version: c.version,
+            created_at: c.created_at,
+            updated_at: c.updated_at,
+        }
+    }
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ChangeSummaryBody {
+    pub id: i64,
+    pub title: String,
+    pub kind: String,
+    pub status: String,
+    pub author: String,
+    pub deployed_at: DateTime<Utc>,
+    /// How many components it touched.
+    pub components: i64,
+}
+
+impl From<ChangeSummary> for ChangeSummaryBody {
+    fn from(c: ChangeSummary) -> Self {
+        Self {
+            id: c.id,
+            title: c.title,
+            kind: c.kind.as_str().into(),
+            status: c.status.as_str().into(),
+            author: c.author,
+            deployed_at: c.deployed_at,
+            components: c.components,
+        }
+    }
+}
+
+/// A page of changes, newest deployment first.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ChangeListBody {
+    pub changes: Vec<ChangeSummaryBody>,
+    /// Pass as `after` for the next page; absent on the last page.
+    pub next: Option<String>,
+}
+
+impl From<ChangesPage> for ChangeListBody {
+    fn from(p: ChangesPage) -> Self {
+        Self {
+            changes: p.changes.into_iter().map(Into::into).collect(),
+            next: p.next,
+        }
+    }
+}
+
+/// Components to declare. Each is created or updated by name; `upstream`, when present,
+/// replaces that component's upstream dependencies.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct DeclareBody {
+    pub components: Vec<ComponentBody>,
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ComponentBody {
+    pub name: String,
+    pub kind: KindBody,
+    #[serde(default)]
+    pub owner: String,
+    #[serde(default)]
+    pub description: String,
+    #[serde(default)]
+    pub tags: Vec<String>,
+    #[serde(default)]
+    pub upstream: Option<Vec<String>>,
+    /// A connector's name (jobs only).
+    #[serde(default)]
+    pub connector: Option<String>,
+    #[serde(default)]
+    pub dag_id: Option<String>,
+    #[serde(default)]
+    pub rollback_dag_id: Option<String>,
+}
+
+impl ComponentBody {
+    pub fn declaration(self) -> Declaration {
+        Declaration {
+            kind: Some(self.kind.into()),
+            name: self.name,
+            owner: self.owner,
+            description: self.description,
+            tags: self.tags,
+            upstream: self.upstream,
+            connector: self.connector,
+            dag_id: self.dag_id,
+            rollback_dag_id: self.rollback_dag_id,
+        }
+    }
+}
+
+/// What kind of component.
+#[derive(Debug, Clone, Copy, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum KindBody {
+    Dataset,
+    Job,
+    Dashboard,
+    Other,
+}
+
+impl From<KindBody> for app::catalog::model::ComponentKind {
+    fn from(k: KindBody) -> Self {
+        use app::catalog::model::ComponentKind as K;
+        match k {
+            KindBody::Dataset => K::Dataset,
+            KindBody::Job => K::Job,
+            KindBody::Dashboard => K::Dashboard,
+            KindBody::Other => K::Other,
+        }
+    }
+}
+
+/// What a declaration changed.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct DeclaredBody {
+    pub created: Vec<String>,
+    pub updated: Vec<String>,
+    pub unchanged: usize,
+    pub edges_added: usize,
+    pub edges_removed: usize,
+}
+
+impl From<DeclareSummary> for DeclaredBody {
+    fn from(s: DeclareSummary) -> Self {
+        Self {
+            created: s.created,
+            updated: s.updated,
+            unchanged: s.unchanged,
+            edges_added: s.edges_added,
+            edges_removed: s.edges_removed,
+        }
+    }
+}
