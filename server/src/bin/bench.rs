@@ -213,11 +213,11 @@ mod lineage {
 
     async fn fresh(dir: &std::path::Path, name: &str) -> anyhow::Result<app::db::Db> {
         let url = format!("sqlite://{}/{name}.db", dir.display());
-        Ok(connect_and_migrate(&DatabaseSettings {
+        connect_and_migrate(&DatabaseSettings {
             url: url.into(),
             max_connections: 4,
         })
-        .await?)
+        .await
     }
 
     pub async fn run(dir: &std::path::Path) -> anyhow::Result<()> {

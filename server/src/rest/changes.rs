@@ -79,12 +79,12 @@ pub async fn create(
         if let Some(key) = &key {
             match idempotency::store(&mut tx, user_id, key, &hash, StatusCode::CREATED, &body).await
             {
-                Err(e) if matches!(e, DbError::Conflict { .. }) => continue,
+                Err(DbError::Conflict { .. }) => continue,
                 other => other?,
             }
         }
         match tx.commit().await {
-            Err(e) if matches!(e, DbError::Conflict { .. }) => continue,
+            Err(DbError::Conflict { .. }) => continue,
             other => other?,
         }
         let mut response = json_response(StatusCode::CREATED, body);
