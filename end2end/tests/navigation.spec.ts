@@ -3,11 +3,11 @@ import { ready, signIn, signOut } from "./helpers";
 import { seeded } from "./users";
 
 const navFor: Record<keyof typeof seeded, string[]> = {
-  admin: ["Home", "Users", "Groups", "Audit log"],
-  requester: ["Home"],
-  approver: ["Home"],
-  postmortem: ["Home"],
-  auditor: ["Home", "Users", "Groups", "Audit log"],
+  admin: ["Home", "Changes", "Catalog", "Users", "Groups", "Connectors", "Audit log", "API tokens"],
+  requester: ["Home", "Changes", "Catalog", "API tokens"],
+  approver: ["Home", "Changes", "Catalog"],
+  postmortem: ["Home", "Changes", "Catalog"],
+  auditor: ["Home", "Changes", "Catalog", "Users", "Groups", "Audit log"],
 };
 
 for (const [role, user] of Object.entries(seeded) as [keyof typeof seeded, (typeof seeded)[keyof typeof seeded]][]) {
