@@ -43,3 +43,23 @@ test("a malformed upload is refused with its position and imports nothing", asyn
   await expect(page.getByRole("alert")).toContainText("components[0].kind");
   await expect(page.getByRole("alert")).toContainText("line 3");
 });
+
+test("an admin adds a connector and its test reports what it found", async ({ page }, info) => {
+  const name = `hook-${info.project.name}-${Date.now() % 100000}`;
+  await signIn(page, info, seeded.admin.username);
+  await page.getByRole("link", { name: "Connectors" }).click();
+  await ready(page, info);
+  await page.getByLabel("Name").fill(name);
+  await page.getByLabel("Kind").selectOption("webhook");
+  await page.getByLabel("Base URL").fill("http://127.0.0.1:9/rollgate");
+  await page.getByLabel("Or store the secret (encrypted)").fill("whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw");
+  await page.getByRole("button", { name: "Add connector" }).click();
+  await expect(page.getByText("Connector saved.")).toBeVisible();
+  const card = page.getByRole("article").filter({ has: page.getByRole("heading", { name }) });
+  await expect(card).toContainText("stored encrypted");
+  await expect(card).not.toContainText("MfKQ9r8");
+  await ready(page, info);
+  await card.getByRole("button", { name: "Test connection" }).click();
+  await expect(card.getByRole("status")).toContainText("Connection problem");
+  await expect(card.getByRole("status")).toContainText("Could not reach http://127.0.0.1:9/rollgate");
+});

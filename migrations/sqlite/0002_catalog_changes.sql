@@ -12,6 +12,10 @@ CREATE TABLE connectors (
     secret_env        TEXT,
     -- … or stored encrypted (XChaCha20-Poly1305, key from settings): base64 of nonce ‖ ciphertext.
     secret_encrypted  TEXT,
+    -- The last "test connection": when, whether it worked, and what it found (JSON list).
+    last_test_at      TEXT,
+    last_test_ok      BOOLEAN,
+    last_test_report  TEXT,
     created_at        TEXT NOT NULL,
     updated_at        TEXT NOT NULL,
     CONSTRAINT connectors_name_lower_key UNIQUE (name_lower)

@@ -6,9 +6,9 @@ use std::fmt::Write;
 
 use super::model::ComponentRef;
 
-const W: i64 = 230;
+const W: i64 = 200;
 const H: i64 = 44;
-const GAP_X: i64 = 70;
+const GAP_X: i64 = 48;
 const GAP_Y: i64 = 14;
 const PAD: i64 = 16;
 
@@ -128,14 +128,24 @@ fn place(
     out
 }
 
-/// Names longer than a box keep their end, which is the specific part (`…shop.orders`).
+/// The specific part of a name for its box: the last dotted segment (`model.shop.orders` →
+/// `orders`, keeping a version suffix: `dim_customers.v2`), at most 26 characters. The full
+/// name is in the box's tooltip and in the table.
 fn short_name(name: &str) -> String {
-    let n = name.chars().count();
-    if n <= 30 {
-        name.to_string()
+    let parts: Vec<&str> = name.split('.').collect();
+    let is_version =
+        |p: &str| p.len() > 1 && p.starts_with('v') && p[1..].chars().all(|c| c.is_ascii_digit());
+    let tail = match parts.as_slice() {
+        [.., a, v] if is_version(v) => format!("{a}.{v}"),
+        [.., last] if !last.is_empty() => last.to_string(),
+        _ => name.to_string(),
+    };
+    let n = tail.chars().count();
+    if n <= 26 {
+        tail
     } else {
-        let tail: String = name.chars().skip(n - 29).collect();
-        format!("…{tail}")
+        let end: String = tail.chars().skip(n - 25).collect();
+        format!("…{end}")
     }
 }
 
@@ -182,15 +192,18 @@ mod tests {
     }
 
     #[test]
-    fn long_names_keep_their_specific_end() {
+    fn boxes_show_the_specific_part_of_a_name() {
         assert_eq!(
-            short_name("model.rollgate_sample.revenue_daily_by_country")
-                .chars()
-                .count(),
-            30
+            short_name("model.rollgate_sample.revenue_daily"),
+            "revenue_daily"
         );
-        assert!(
-            short_name("model.rollgate_sample.revenue_daily_by_country").ends_with("by_country")
+        assert_eq!(
+            short_name("model.shop.dim_customers.v2"),
+            "dim_customers.v2"
         );
+        assert_eq!(short_name("orders"), "orders");
+        let long = short_name("model.x.a_very_long_model_name_that_goes_on_and_on");
+        assert_eq!(long.chars().count(), 26);
+        assert!(long.ends_with("and_on"));
     }
 }

@@ -59,7 +59,8 @@ pub async fn save_connector(
     )
 }
 
-/// Calls the connector's real API and reports what it found.
+/// Calls the connector's real API, records what it found (shown on the connector's card) and
+/// returns it.
 #[server(endpoint = "connectors/test")]
 pub async fn test_connector(id: i64) -> Result<ProbeReport, AppError> {
     use crate::{
@@ -68,7 +69,7 @@ pub async fn test_connector(id: i64) -> Result<ProbeReport, AppError> {
     };
     crate::error::respond(
         async move {
-            guard::require(Permission::ManageConnectors).await?;
+            let admin = guard::require(Permission::ManageConnectors).await?;
             let state = guard::app_state()?;
             let mut conn = Conn::Db(&state.db);
             let row = super::repo::get(&mut conn, id).await.map_err(|e| match e {
@@ -77,23 +78,25 @@ pub async fn test_connector(id: i64) -> Result<ProbeReport, AppError> {
             })?;
             let bound = super::repo::bound_dags(&mut conn, id).await?;
             let connector = row.connector();
-            let secret = match super::service::resolve_secret(&row, &state.secret_key) {
-                Ok(s) => s,
-                Err(why) => {
-                    return Ok(ProbeReport {
-                        ok: false,
-                        findings: vec![why],
-                    })
+            let report = match super::service::resolve_secret(&row, &state.secret_key) {
+                Err(why) => ProbeReport {
+                    ok: false,
+                    findings: vec![why],
+                },
+                Ok(secret) => {
+                    let target = super::probe::Target {
+                        kind: connector.kind,
+                        base_url: &connector.base_url,
+                        username: &connector.username,
+                        secret,
+                        bound,
+                    };
+                    super::probe::probe(target).await
                 }
             };
-            let target = super::probe::Target {
-                kind: connector.kind,
-                base_url: &connector.base_url,
-                username: &connector.username,
-                secret,
-                bound,
-            };
-            Ok(super::probe::probe(target).await)
+            super::service::record_test(&state.db, &guard::ctx(&admin), id, &report).await?;
+            leptos_axum::redirect(&format!("/admin/connectors?tested={id}"));
+            Ok(report)
         }
         .await,
     )

@@ -58,6 +58,8 @@ pub struct Connector {
     pub username: String,
     pub secret: SecretSource,
     pub updated_at: DateTime<Utc>,
+    /// The last "test connection": when, and what it found.
+    pub last_test: Option<(DateTime<Utc>, ProbeReport)>,
 }
 
 /// The secret as the form changes it.

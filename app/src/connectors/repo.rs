@@ -2,7 +2,7 @@
 
 use chrono::{DateTime, Utc};
 
-use super::model::{Connector, ConnectorKind, SecretSource};
+use super::model::{Connector, ConnectorKind, ProbeReport, SecretSource};
 use crate::{
     conn_run,
     db::{Conn, DbError, Tx},
@@ -19,6 +19,9 @@ pub struct Row {
     pub secret_env: Option<String>,
     pub secret_encrypted: Option<String>,
     pub updated_at: DateTime<Utc>,
+    pub last_test_at: Option<DateTime<Utc>>,
+    pub last_test_ok: Option<bool>,
+    pub last_test_report: Option<String>,
 }
 
 impl Row {
@@ -35,12 +38,23 @@ impl Row {
                 (None, None) => SecretSource::None,
             },
             updated_at: self.updated_at,
+            last_test: match (self.last_test_at, self.last_test_ok, &self.last_test_report) {
+                (Some(at), Some(ok), Some(report)) => Some((
+                    at,
+                    ProbeReport {
+                        ok,
+                        findings: serde_json::from_str(report).unwrap_or_default(),
+                    },
+                )),
+                _ => None,
+            },
         }
     }
 }
 
 const COLUMNS: &str =
-    "id, name, kind, base_url, username, secret_env, secret_encrypted, updated_at";
+    "id, name, kind, base_url, username, secret_env, secret_encrypted, updated_at, \
+                       last_test_at, last_test_ok, last_test_report";
 
 pub async fn list(conn: &mut Conn<'_>) -> Result<Vec<Row>, DbError> {
     let sql = format!("SELECT {COLUMNS} FROM connectors ORDER BY name_lower");
@@ -117,4 +131,23 @@ pub async fn bound_dags(
         .bind(id)
         .fetch_all(c)
         .await)?)
+}
+
+pub async fn record_test(
+    tx: &mut Tx,
+    id: i64,
+    report: &ProbeReport,
+    now: DateTime<Utc>,
+) -> Result<(), DbError> {
+    let sql = "UPDATE connectors SET last_test_at = $1, last_test_ok = $2, last_test_report = $3 WHERE id = $4";
+    let findings = serde_json::to_string(&report.findings).unwrap_or_else(|_| "[]".into());
+    tx_run!(tx, |c| sqlx::query(sql)
+        .bind(now)
+        .bind(report.ok)
+        .bind(findings)
+        .bind(id)
+        .execute(c)
+        .await
+        .map(|r| r.rows_affected()))?;
+    Ok(())
 }

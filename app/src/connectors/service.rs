@@ -122,3 +122,25 @@ pub fn resolve_secret(row: &repo::Row, key: &SecretKey) -> Result<Option<String>
         (None, None) => Ok(None),
     }
 }
+
+/// Stores what "test connection" found, with its audit event (evidence that the connector
+/// was checked, and what answered).
+pub async fn record_test(
+    db: &Db,
+    ctx: &Ctx,
+    id: i64,
+    report: &super::model::ProbeReport,
+) -> Result<(), AppError> {
+    let mut tx = db.begin().await?;
+    repo::record_test(&mut tx, id, report, Utc::now()).await?;
+    let event = NewAuditEvent {
+        action: "connector.tested",
+        entity_type: "connector",
+        entity_id: id.to_string(),
+        before: Value::Null,
+        after: json!({ "ok": report.ok, "findings": report.findings }),
+    };
+    append(&mut tx, ctx, event).await?;
+    tx.commit().await?;
+    Ok(())
+}

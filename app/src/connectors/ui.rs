@@ -23,13 +23,17 @@ pub fn ConnectorsPage() -> impl IntoView {
 fn Connectors() -> impl IntoView {
     let save = ServerAction::<SaveConnector>::new();
     let test = ServerAction::<TestConnector>::new();
-    let list = Resource::new(move || save.version().get(), |_| list_connectors());
+    let list = Resource::new(
+        move || (save.version().get(), test.version().get()),
+        |_| list_connectors(),
+    );
     let query = use_query_map();
     let saved = Signal::derive(move || {
         query
             .with(|q| q.get("saved"))
             .map(|_| "Connector saved.".to_string())
     });
+    let editing = move || query.with(|q| q.get("edit").and_then(|v| v.parse::<i64>().ok()));
     view! {
         <PageHeader title="Connectors".to_string() lead="How Rollgate reaches your orchestrators. Secrets are read from an environment variable or stored encrypted; they are never shown again.".to_string() />
         <SuccessNotice message=saved />
@@ -37,35 +41,65 @@ fn Connectors() -> impl IntoView {
         <Transition fallback=|| view! { <p class="loading">"Loading…"</p> }>
             {move || Suspend::new(async move { loaded(async move {
                 let list = list.await?;
-                Ok::<_, AppError>(if list.is_empty() {
+                let edited = editing().and_then(|id| list.iter().find(|c| c.id == id).cloned());
+                let cards = if list.is_empty() {
                     view! { <EmptyState title="No connectors yet"><p>"Add your Airflow 3 API server or a webhook below."</p></EmptyState> }.into_any()
                 } else {
-                    view! { <div class="cards">{list.into_iter().map(|c| view! { <ConnectorCard c save test /> }).collect_view()}</div> }.into_any()
-                })
+                    view! { <div class="cards">{list.into_iter().map(|c| view! { <ConnectorCard c test /> }).collect_view()}</div> }.into_any()
+                };
+                // One form at a time, so every field keeps a unique id and label.
+                let form = match edited {
+                    Some(c) => view! {
+                        <section class="panel">
+                            <h2>{format!("Edit {}", c.name)}</h2>
+                            <ConnectorForm action=save c=Some(c) />
+                            <p><a href="/admin/connectors">"Cancel"</a></p>
+                        </section>
+                    }.into_any(),
+                    None => view! {
+                        <section class="panel">
+                            <h2>"Add a connector"</h2>
+                            <ConnectorForm action=save c=None />
+                        </section>
+                    }.into_any(),
+                };
+                Ok::<_, AppError>(view! { {cards} {form} })
             }.await) })}
         </Transition>
-        <section class="panel">
-            <h2>"Add a connector"</h2>
-            <ConnectorForm action=save c=None />
-        </section>
     }
 }
 
 #[component]
 fn TestResult(action: ServerAction<TestConnector>) -> impl IntoView {
-    let errors = FormErrors::of(action).0;
-    view! {
-        <ErrorNotice error=errors />
-        {move || action.value().get().and_then(Result::ok).map(|r| {
-            let class = if r.ok { "notice notice--success" } else { "notice notice--error" };
-            let title = if r.ok { "Connection works" } else { "Connection problem" };
+    view! { <ErrorNotice error=FormErrors::of(action).0 /> }
+}
+
+/// What the last "test connection" found, on the connector's card.
+#[component]
+fn LastTest(
+    report: Option<(chrono::DateTime<chrono::Utc>, super::model::ProbeReport)>,
+) -> impl IntoView {
+    match report {
+        None => view! { <p class="muted">"Not tested yet."</p> }.into_any(),
+        Some((at, r)) => {
+            let class = if r.ok {
+                "notice notice--success"
+            } else {
+                "notice notice--error"
+            };
+            let title = if r.ok {
+                "Connection works"
+            } else {
+                "Connection problem"
+            };
             view! {
                 <div class=class role="status">
-                    <p><strong>{title}</strong></p>
+                    <p><strong>{title}</strong> " · tested " {at.format("%Y-%m-%d %H:%M:%S UTC").to_string()}</p>
                     <ul class="plain">{r.findings.into_iter().map(|f| view! { <li>{f}</li> }).collect_view()}</ul>
                 </div>
             }
-        })}
+            .into_any()
+        }
     }
 }
 
@@ -78,11 +112,7 @@ fn secret_label(s: &SecretSource) -> String {
 }
 
 #[component]
-fn ConnectorCard(
-    c: Connector,
-    save: ServerAction<SaveConnector>,
-    test: ServerAction<TestConnector>,
-) -> impl IntoView {
+fn ConnectorCard(c: Connector, test: ServerAction<TestConnector>) -> impl IntoView {
     let id = c.id;
     view! {
         <article class="card">
@@ -93,14 +123,13 @@ fn ConnectorCard(
                 {(c.kind == ConnectorKind::Airflow3).then(|| view! { <dt>"User"</dt><dd>{c.username.clone()}</dd> })}
                 <dt>"Secret"</dt><dd>{secret_label(&c.secret)}</dd>
             </dl>
+            <LastTest report=c.last_test.clone() />
             <ActionForm action=test attr:class="inline-form">
                 <input type="hidden" name="id" value=id />
                 <button type="submit" class="button">"Test connection"</button>
             </ActionForm>
-            <details>
-                <summary>"Edit"</summary>
-                <ConnectorForm action=save c=Some(c) />
-            </details>
+            <a class="button button--quiet" href=format!("/admin/connectors?edit={id}")
+                aria-label=format!("Edit connector {}", c.name)>"Edit"</a>
         </article>
     }
 }

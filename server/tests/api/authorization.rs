@@ -20,6 +20,7 @@ struct Targets {
     second: String,
     change: String,
     token: String,
+    connector: String,
 }
 
 const ALL: [&str; 5] = ROLES;
@@ -209,7 +210,21 @@ async fn setup() -> (TestApp, Targets) {
     let (token, _) = app::tokens::service::create(&app.db, &Ctx::system(), &owner, "", new_token)
         .await
         .unwrap();
+    let hook = app::connectors::model::NewConnector::parse(
+        "target hook",
+        "webhook",
+        "http://127.0.0.1:9/hook",
+        "",
+        "ROLLGATE_TEST_UNSET_SECRET",
+        "",
+    )
+    .unwrap();
+    let key = app::connectors::secret::SecretKey::generate();
+    let connector = app::connectors::service::save(&app.db, &Ctx::system(), &key, None, hook)
+        .await
+        .unwrap();
     let targets = Targets {
+        connector: connector.to_string(),
         user: target.to_string(),
         component: component.to_string(),
         second: second.to_string(),
