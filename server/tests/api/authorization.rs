@@ -115,6 +115,22 @@ fn server_fns(t: &Targets) -> Vec<ServerFnCase> {
             vec![("id", t.token.clone())],
             vec!["admin"],
         ),
+        ("connectors/list", vec![], vec!["admin"]),
+        (
+            "connectors/save",
+            vec![
+                ("name", s("hook x")),
+                ("kind", s("webhook")),
+                ("base_url", s("https://hooks.example.com/x")),
+                ("secret_env", s("HOOK_SECRET")),
+            ],
+            vec!["admin"],
+        ),
+        (
+            "connectors/test",
+            vec![("id", t.connector.clone())],
+            vec!["admin"],
+        ),
         ("users/list", vec![], vec!["auditor", "admin"]),
         (
             "users/get",
