@@ -49,7 +49,7 @@ test("an admin adds a connector and its test reports what it found", async ({ pa
   await signIn(page, info, seeded.admin.username);
   await page.getByRole("link", { name: "Connectors" }).click();
   await ready(page, info);
-  await page.getByLabel("Name").fill(name);
+  await page.getByRole("textbox", { name: /^Name/ }).fill(name);
   await page.getByLabel("Kind").selectOption("webhook");
   await page.getByLabel("Base URL").fill("http://127.0.0.1:9/rollgate");
   await page.getByLabel("Or store the secret (encrypted)").fill("whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw");

@@ -5,7 +5,6 @@ use leptos::prelude::*;
 use serde_json::Value;
 
 use super::{api::entity_history, AuditEntry};
-use crate::error_template::loaded;
 
 /// Entity types whose history every signed-in user may read (their pages are public inside).
 pub const READABLE: [&str; 2] = ["change", "component"];
@@ -53,22 +52,27 @@ fn show(v: Option<&Value>) -> String {
     }
 }
 
-/// The history panel of one entity.
+/// The events of one change or component, newest first, loaded next to the page's own data
+/// (a resource created by the page itself, never inside another resource's suspense).
+pub fn history_resource(
+    entity_type: &'static str,
+    id: impl Fn() -> Option<i64> + Send + Sync + 'static,
+) -> Resource<Result<Vec<AuditEntry>, crate::error::AppError>> {
+    Resource::new(id, move |id| async move {
+        match id {
+            Some(id) => entity_history(entity_type.to_string(), id.to_string()).await,
+            None => Ok(Vec::new()),
+        }
+    })
+}
+
+/// The history panel: who changed what, newest first.
 #[component]
-pub fn History(entity_type: &'static str, entity_id: String) -> impl IntoView {
-    let events = Resource::new(
-        move || entity_id.clone(),
-        move |id| entity_history(entity_type.to_string(), id),
-    );
+pub fn History(events: Vec<AuditEntry>) -> impl IntoView {
     view! {
         <section class="panel" aria-labelledby="history-heading">
             <h2 id="history-heading">"History"</h2>
-            <Transition fallback=|| view! { <p class="loading">"Loading…"</p> }>
-                {move || Suspend::new(async move { loaded(async move {
-                    let events = events.await?;
-                    Ok::<_, crate::error::AppError>(view! { <ol class="history">{events.into_iter().map(|e| view! { <HistoryItem event=e /> }).collect_view()}</ol> })
-                }.await) })}
-            </Transition>
+            <ol class="history">{events.into_iter().map(|e| view! { <HistoryItem event=e /> }).collect_view()}</ol>
         </section>
     }
 }

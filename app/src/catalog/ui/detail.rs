@@ -2,7 +2,7 @@ use leptos::prelude::*;
 use leptos_router::hooks::{use_params_map, use_query_map};
 
 use crate::{
-    audit::history::History,
+    audit::history::{history_resource, History},
     auth::{ui::Authorized, CurrentUser, Permission},
     catalog::{
         api::{get_component, AddDependency, RemoveDependency},
@@ -47,6 +47,10 @@ fn ComponentDetail(user: CurrentUser) -> impl IntoView {
             }
         },
     );
+    let history = history_resource("component", move || {
+        let _ = (add.version().get(), remove.version().get());
+        id()
+    });
     let saved = Signal::derive(move || {
         query
             .with(|q| q.get("saved"))
@@ -57,6 +61,7 @@ fn ComponentDetail(user: CurrentUser) -> impl IntoView {
         <Transition fallback=|| view! { <p class="loading">"Loading…"</p> }>
             {move || Suspend::new(async move { loaded(async move {
                 let c = component.await?;
+                let history = history.await?;
                 Ok::<_, AppError>(view! {
                     <PageHeader title=c.name.clone() lead=c.kind.label().to_string()>
                         <a class="button button--primary" href=format!("/catalog/{}/impact", c.id)>"Impact downstream"</a>
@@ -67,7 +72,7 @@ fn ComponentDetail(user: CurrentUser) -> impl IntoView {
                     <Neighbours title="Upstream (feeds this component)" list=c.upstream.clone() remove=edit.then_some((c.id, remove)) />
                     {edit.then(|| view! { <AddUpstream id=c.id action=add /> })}
                     <Neighbours title="Downstream (fed by this component)" list=c.downstream.clone() remove=None />
-                    <History entity_type="component" entity_id=c.id.to_string() />
+                    <History events=history />
                 })
             }.await) })}
         </Transition>

@@ -3,7 +3,7 @@ use leptos_router::hooks::{use_params_map, use_query_map};
 
 use super::status_badge;
 use crate::{
-    audit::history::History,
+    audit::history::{history_resource, History},
     auth::{ui::Authorized, CurrentUser, Permission},
     changes::{api::get_change, model::Change},
     components::{PageHeader, SuccessNotice},
@@ -27,6 +27,7 @@ fn ChangeDetail(user: CurrentUser) -> impl IntoView {
             None => Err(AppError::not_found("The change")),
         }
     });
+    let history = history_resource("change", id);
     let saved = Signal::derive(move || {
         query
             .with(|q| q.get("saved"))
@@ -43,13 +44,14 @@ fn ChangeDetail(user: CurrentUser) -> impl IntoView {
         <Transition fallback=|| view! { <p class="loading">"Loading…"</p> }>
             {move || Suspend::new(async move { loaded(async move {
                 let c = change.await?;
+                let history = history.await?;
                 Ok::<_, AppError>(view! {
                     <PageHeader title=c.title.clone() lead=format!("Change #{} · {}", c.id, c.kind.label())>
                         {edit.then(|| view! { <a class="button" href=format!("/changes/{}/edit", c.id)>"Edit"</a> })}
                     </PageHeader>
                     <SuccessNotice message=saved />
                     <Facts c=c.clone() />
-                    <History entity_type="change" entity_id=c.id.to_string() />
+                    <History events=history />
                 })
             }.await) })}
         </Transition>
