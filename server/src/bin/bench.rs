@@ -380,9 +380,11 @@ struct Stats {
 async fn latencies(base: &str, path: &str, signed_in: bool) -> anyhow::Result<Stats> {
     let mut clients = Vec::new();
     for _ in 0..CLIENTS {
+        // A page that never answers fails the run instead of hanging it.
         let http = reqwest::Client::builder()
             .cookie_store(true)
             .redirect(reqwest::redirect::Policy::none())
+            .timeout(Duration::from_secs(30))
             .build()?;
         if signed_in {
             let res = http
