@@ -4,7 +4,7 @@
 use leptos::prelude::*;
 use serde_json::Value;
 
-use super::{api::entity_history, AuditEntry};
+use super::AuditEntry;
 
 /// Entity types whose history every signed-in user may read (their pages are public inside).
 pub const READABLE: [&str; 2] = ["change", "component"];
@@ -50,20 +50,6 @@ fn show(v: Option<&Value>) -> String {
             .join(", "),
         Some(v) => v.to_string(),
     }
-}
-
-/// The events of one change or component, newest first, loaded next to the page's own data
-/// (a resource created by the page itself, never inside another resource's suspense).
-pub fn history_resource(
-    entity_type: &'static str,
-    id: impl Fn() -> Option<i64> + Send + Sync + 'static,
-) -> Resource<Result<Vec<AuditEntry>, crate::error::AppError>> {
-    Resource::new(id, move |id| async move {
-        match id {
-            Some(id) => entity_history(entity_type.to_string(), id.to_string()).await,
-            None => Ok(Vec::new()),
-        }
-    })
 }
 
 /// The history panel: who changed what, newest first.

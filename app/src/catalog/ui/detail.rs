@@ -2,7 +2,7 @@ use leptos::prelude::*;
 use leptos_router::hooks::{use_params_map, use_query_map};
 
 use crate::{
-    audit::history::{history_resource, History},
+    audit::{api::entity_history, history::History},
     auth::{ui::Authorized, CurrentUser, Permission},
     catalog::{
         api::{get_component, AddDependency, RemoveDependency},
@@ -42,15 +42,16 @@ fn ComponentDetail(user: CurrentUser) -> impl IntoView {
         move || (id(), add.version().get(), remove.version().get()),
         |(id, _, _)| async move {
             match id {
-                Some(id) => get_component(id).await,
+                // One resource per page: the component and its history together.
+                Some(id) => {
+                    let c = get_component(id).await?;
+                    let history = entity_history("component".into(), id.to_string()).await?;
+                    Ok((c, history))
+                }
                 None => Err(AppError::not_found("The component")),
             }
         },
     );
-    let history = history_resource("component", move || {
-        let _ = (add.version().get(), remove.version().get());
-        id()
-    });
     let saved = Signal::derive(move || {
         query
             .with(|q| q.get("saved"))
@@ -60,8 +61,7 @@ fn ComponentDetail(user: CurrentUser) -> impl IntoView {
     view! {
         <Transition fallback=|| view! { <p class="loading">"Loading…"</p> }>
             {move || Suspend::new(async move { loaded(async move {
-                let c = component.await?;
-                let history = history.await?;
+                let (c, history) = component.await?;
                 Ok::<_, AppError>(view! {
                     <PageHeader title=c.name.clone() lead=c.kind.label().to_string()>
                         <a class="button button--primary" href=format!("/catalog/{}/impact", c.id)>"Impact downstream"</a>

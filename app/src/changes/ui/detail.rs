@@ -3,7 +3,7 @@ use leptos_router::hooks::{use_params_map, use_query_map};
 
 use super::status_badge;
 use crate::{
-    audit::history::{history_resource, History},
+    audit::{api::entity_history, history::History},
     auth::{ui::Authorized, CurrentUser, Permission},
     changes::{api::get_change, model::Change},
     components::{PageHeader, SuccessNotice},
@@ -23,11 +23,15 @@ fn ChangeDetail(user: CurrentUser) -> impl IntoView {
     let id = move || params.with(|p| p.get("id").and_then(|id| id.parse::<i64>().ok()));
     let change = Resource::new(id, |id| async move {
         match id {
-            Some(id) => get_change(id).await,
+            // One resource per page: the change and its history together.
+            Some(id) => {
+                let c = get_change(id).await?;
+                let history = entity_history("change".into(), id.to_string()).await?;
+                Ok((c, history))
+            }
             None => Err(AppError::not_found("The change")),
         }
     });
-    let history = history_resource("change", id);
     let saved = Signal::derive(move || {
         query
             .with(|q| q.get("saved"))
@@ -43,8 +47,7 @@ fn ChangeDetail(user: CurrentUser) -> impl IntoView {
     view! {
         <Transition fallback=|| view! { <p class="loading">"Loading…"</p> }>
             {move || Suspend::new(async move { loaded(async move {
-                let c = change.await?;
-                let history = history.await?;
+                let (c, history) = change.await?;
                 Ok::<_, AppError>(view! {
                     <PageHeader title=c.title.clone() lead=format!("Change #{} · {}", c.id, c.kind.label())>
                         {edit.then(|| view! { <a class="button" href=format!("/changes/{}/edit", c.id)>"Edit"</a> })}
