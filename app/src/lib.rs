@@ -3,6 +3,7 @@
 
 #![recursion_limit = "256"]
 
+pub mod approvals;
 pub mod audit;
 pub mod auth;
 pub mod catalog;
@@ -13,6 +14,7 @@ pub mod error;
 pub mod error_template;
 pub mod groups;
 pub mod home;
+pub mod plans;
 pub mod routes;
 pub mod tokens;
 pub mod users;

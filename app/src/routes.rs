@@ -8,6 +8,7 @@ use leptos_router::{
 };
 
 use crate::{
+    approvals::ui::PoliciesPage,
     audit::ui::AuditLogPage,
     auth::ui::{provide_auth, LoginPage},
     catalog::ui::{
@@ -19,6 +20,7 @@ use crate::{
     error_template::NotFound,
     groups::ui::GroupsPage,
     home::HomePage,
+    plans::ui::{ComparePage, EditPlanPage, InboxPage, PlanPage},
     tokens::ui::TokensPage,
     users::ui::{NewUserPage, UserPage, UsersPage},
 };
@@ -78,6 +80,11 @@ fn Authenticated() -> impl IntoView {
                 <Route path=path!("/changes/:id") view=ChangePage ssr=SsrMode::Async />
                 <Route path=path!("/changes/:id/edit") view=EditChangePage ssr=SsrMode::Async />
                 <Route path=path!("/tokens") view=TokensPage ssr=SsrMode::Async />
+                <Route path=path!("/inbox") view=InboxPage ssr=SsrMode::Async />
+                <Route path=path!("/admin/policies") view=PoliciesPage ssr=SsrMode::Async />
+                <Route path=path!("/plans/:id") view=PlanPage ssr=SsrMode::Async />
+                <Route path=path!("/plans/:id/edit") view=EditPlanPage ssr=SsrMode::Async />
+                <Route path=path!("/plans/:id/compare") view=ComparePage ssr=SsrMode::Async />
                 <Route path=path!("/catalog") view=CatalogPage ssr=SsrMode::Async />
                 <Route path=path!("/catalog/new") view=NewComponentPage ssr=SsrMode::Async />
                 <Route path=path!("/catalog/import") view=ImportPage ssr=SsrMode::Async />

@@ -1,18 +1,6 @@
-import { expect, Page, test, TestInfo } from "@playwright/test";
-import { ready, signIn, unique } from "./helpers";
+import { expect, test } from "@playwright/test";
+import { addComponent, ready, signIn, unique } from "./helpers";
 import { seeded } from "./users";
-
-/** Adds a dataset through the component form. */
-export async function addComponent(page: Page, info: TestInfo, name: string) {
-  await page.goto("/catalog/new");
-  await ready(page, info);
-  await page.getByLabel("Name").fill(name);
-  await page.getByLabel("Kind").selectOption("dataset");
-  await page.getByLabel("Owner").fill("data-platform");
-  await page.getByRole("button", { name: "Add component" }).click();
-  await expect(page.getByRole("status")).toHaveText("Component added.");
-  await expect(page.getByRole("heading", { level: 1 })).toHaveText(name);
-}
 
 test("a requester records a change with two affected components", async ({ page }, info) => {
   const orders = unique(info, "analytics.orders");

@@ -33,3 +33,15 @@ export async function signOut(page: Page, info: TestInfo) {
 export function unique(info: TestInfo, base: string) {
   return `${base}-${info.project.name}-${Date.now() % 100000}`;
 }
+
+/** Adds a dataset through the component form. */
+export async function addComponent(page: Page, info: TestInfo, name: string) {
+  await page.goto("/catalog/new");
+  await ready(page, info);
+  await page.getByLabel("Name").fill(name);
+  await page.getByLabel("Kind").selectOption("dataset");
+  await page.getByLabel("Owner").fill("data-platform");
+  await page.getByRole("button", { name: "Add component" }).click();
+  await expect(page.getByRole("status")).toHaveText("Component added.");
+  await expect(page.getByRole("heading", { level: 1 })).toHaveText(name);
+}

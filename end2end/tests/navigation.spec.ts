@@ -3,9 +3,11 @@ import { ready, signIn, signOut } from "./helpers";
 import { seeded } from "./users";
 
 const navFor: Record<keyof typeof seeded, string[]> = {
-  admin: ["Home", "Changes", "Catalog", "Users", "Groups", "Connectors", "Audit log", "API tokens"],
+  admin: ["Home", "Changes", "Catalog", "Users", "Groups", "Connectors", "Policies", "Audit log", "API tokens"],
   requester: ["Home", "Changes", "Catalog", "API tokens"],
-  approver: ["Home", "Changes", "Catalog"],
+  approver: ["Home", "Changes", "Catalog", "Waiting for you"],
+  governance: ["Home", "Changes", "Catalog", "Waiting for you"],
+  engineer: ["Home", "Changes", "Catalog", "Waiting for you"],
   postmortem: ["Home", "Changes", "Catalog"],
   auditor: ["Home", "Changes", "Catalog", "Users", "Groups", "Audit log"],
 };

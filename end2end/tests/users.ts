@@ -9,6 +9,8 @@ export const seeded = {
   admin: { username: "e2e-admin", roles: ["admin"], groups: [] as string[] },
   requester: { username: "e2e-requester", roles: ["requester"], groups: [] },
   approver: { username: "e2e-approver", roles: ["approver"], groups: ["Product"] },
+  governance: { username: "e2e-governance", roles: ["approver"], groups: ["Data governance"] },
+  engineer: { username: "e2e-engineer", roles: ["approver"], groups: ["Engineering"] },
   postmortem: { username: "e2e-postmortem", roles: ["postmortem_author"], groups: [] },
   auditor: { username: "e2e-auditor", roles: ["auditor"], groups: [] },
 };

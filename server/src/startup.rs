@@ -110,6 +110,9 @@ pub async fn connect_and_migrate(settings: &DatabaseSettings) -> anyhow::Result<
     app::groups::service::ensure_default_groups(&db)
         .await
         .context("cannot create the default approval groups")?;
+    app::approvals::service::ensure_default_policy(&db)
+        .await
+        .map_err(|e| anyhow::anyhow!("cannot create the default approval policy: {e}"))?;
     Ok(db)
 }
 

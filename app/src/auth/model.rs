@@ -69,6 +69,11 @@ pub enum Permission {
     ManageOwnTokens,
     /// Create API tokens for any user (service users) and revoke anyone's.
     ManageAllTokens,
+    /// Draft, revise and submit rollback plans.
+    PlanRollbacks,
+    /// Approve or reject submitted plans (group membership decides which).
+    DecidePlans,
+    ManagePolicies,
 }
 
 impl Permission {
@@ -84,6 +89,9 @@ impl Permission {
             Permission::ManageConnectors => &[Role::Admin],
             Permission::ManageOwnTokens => &[Role::Requester, Role::Admin],
             Permission::ManageAllTokens => &[Role::Admin],
+            Permission::PlanRollbacks => &[Role::Requester],
+            Permission::DecidePlans => &[Role::Approver],
+            Permission::ManagePolicies => &[Role::Admin],
         }
     }
 }

@@ -265,3 +265,21 @@ pub async fn component_ids(
     })?;
     Ok(rows.into_iter().collect())
 }
+
+/// Moves a change along its life cycle (plans and executions do; edits keep the status).
+pub async fn set_status(
+    tx: &mut Tx,
+    id: i64,
+    status: ChangeStatus,
+    now: DateTime<Utc>,
+) -> Result<(), DbError> {
+    let sql = "UPDATE changes SET status = $1, updated_at = $2 WHERE id = $3";
+    tx_run!(tx, |x| sqlx::query(sql)
+        .bind(status.as_str())
+        .bind(now)
+        .bind(id)
+        .execute(x)
+        .await
+        .map(|_| ()))?;
+    Ok(())
+}

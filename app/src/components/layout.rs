@@ -51,6 +51,11 @@ fn UserNav(user: CurrentUser) -> impl IntoView {
         (Some(true), "/changes", "Changes"),
         (Some(true), "/catalog", "Catalog"),
         (
+            Some(user.can(Permission::DecidePlans)),
+            "/inbox",
+            "Waiting for you",
+        ),
+        (
             Some(user.can(Permission::ViewUsers)),
             "/admin/users",
             "Users",
@@ -64,6 +69,11 @@ fn UserNav(user: CurrentUser) -> impl IntoView {
             Some(user.can(Permission::ManageConnectors)),
             "/admin/connectors",
             "Connectors",
+        ),
+        (
+            Some(user.can(Permission::ManagePolicies)),
+            "/admin/policies",
+            "Policies",
         ),
         (Some(user.can(Permission::ViewAudit)), "/audit", "Audit log"),
         (

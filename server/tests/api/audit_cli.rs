@@ -23,7 +23,8 @@ async fn verify_passes_on_a_fresh_database_and_reports_an_edited_row() {
     app.add_user("bob", &["auditor"]).await;
     let (ok, out) = rollgate(&app.db_path, &["audit", "verify"]);
     assert!(ok, "{out}");
-    assert!(out.starts_with("OK: 5 events verified"), "{out}");
+    // Three default groups, the default policy, then the two users.
+    assert!(out.starts_with("OK: 6 events verified"), "{out}");
 
     // Tamper as someone with SQL access would: drop the guard, edit one field.
     let app::db::Db::Sqlite(pool) = &app.db else {
@@ -34,7 +35,7 @@ async fn verify_passes_on_a_fresh_database_and_reports_an_edited_row() {
         .await
         .unwrap();
     sqlx::query(
-        "UPDATE audit_events SET after_json = replace(after_json, 'bob', 'eve') WHERE seq = 5",
+        "UPDATE audit_events SET after_json = replace(after_json, 'bob', 'eve') WHERE seq = 6",
     )
     .execute(pool)
     .await
@@ -42,7 +43,7 @@ async fn verify_passes_on_a_fresh_database_and_reports_an_edited_row() {
     let (ok, out) = rollgate(&app.db_path, &["audit", "verify"]);
     assert!(!ok);
     assert!(
-        out.starts_with("BROKEN at seq 5: the event was edited"),
+        out.starts_with("BROKEN at seq 6: the event was edited"),
         "{out}"
     );
 }
@@ -62,5 +63,5 @@ async fn an_export_verifies_offline_and_an_edited_export_does_not() {
     std::fs::write(&file, text.replacen("\"ana\"", "\"ann\"", 1)).unwrap();
     let (ok, out) = rollgate(&app.db_path, &["audit", "verify", "--file", file_arg]);
     assert!(!ok);
-    assert!(out.contains("BROKEN at seq 4"), "{out}");
+    assert!(out.contains("BROKEN at seq 5"), "{out}");
 }

@@ -21,6 +21,7 @@ struct Targets {
     change: String,
     token: String,
     connector: String,
+    plan: String,
 }
 
 const ALL: [&str; 5] = ROLES;
@@ -131,6 +132,69 @@ fn server_fns(t: &Targets) -> Vec<ServerFnCase> {
             vec![("id", t.connector.clone())],
             vec!["admin"],
         ),
+        ("plans/get", vec![("id", t.plan.clone())], ALL.to_vec()),
+        (
+            "plans/of_change",
+            vec![("change_id", t.change.clone())],
+            ALL.to_vec(),
+        ),
+        ("plans/inbox", vec![], ALL.to_vec()),
+        (
+            "plans/compare",
+            vec![("id", t.plan.clone()), ("a", s("1")), ("b", s("1"))],
+            ALL.to_vec(),
+        ),
+        (
+            "plans/draft",
+            vec![("change_id", t.change.clone())],
+            vec!["requester"],
+        ),
+        (
+            "plans/save",
+            vec![
+                ("id", t.plan.clone()),
+                ("base", s("1")),
+                ("plan[reason]", s("r")),
+            ],
+            vec!["requester"],
+        ),
+        (
+            "plans/add_row",
+            vec![
+                ("id", t.plan.clone()),
+                ("base", s("1")),
+                ("component", s("second-comp")),
+            ],
+            vec!["requester"],
+        ),
+        (
+            "plans/submit",
+            vec![("id", t.plan.clone()), ("revision", s("1"))],
+            vec!["requester"],
+        ),
+        (
+            "plans/decide",
+            vec![
+                ("id", t.plan.clone()),
+                ("revision", s("1")),
+                ("content_hash", s("0")),
+                ("decision", s("approve")),
+                ("request_key", s("key-x")),
+            ],
+            vec!["approver"],
+        ),
+        ("policies/list", vec![], vec!["admin"]),
+        (
+            "policies/save",
+            vec![
+                ("policy[name]", s("Policy x")),
+                ("policy[scope]", s("tag")),
+                ("policy[scope_value]", s("tag-x")),
+                ("policy[requirements]", s("Product: 1")),
+                ("policy[expiry_hours]", s("24")),
+            ],
+            vec!["admin"],
+        ),
         ("users/list", vec![], vec!["auditor", "admin"]),
         (
             "users/get",
@@ -239,7 +303,15 @@ async fn setup() -> (TestApp, Targets) {
     let connector = app::connectors::service::save(&app.db, &Ctx::system(), &key, None, hook)
         .await
         .unwrap();
+    let author = app::audit::Actor {
+        id: target,
+        username: "target".into(),
+    };
+    let plan = app::plans::service::draft(&app.db, &Ctx::system(), &author, change)
+        .await
+        .unwrap();
     let targets = Targets {
+        plan: plan.to_string(),
         connector: connector.to_string(),
         user: target.to_string(),
         component: component.to_string(),
@@ -272,8 +344,15 @@ async fn each_role_gets_exactly_the_server_functions_it_holds() {
             .await;
         for (endpoint, form, allowed) in server_fns(&target) {
             let got = status(&client, endpoint, &form, role).await;
-            let expected = if allowed.contains(&role) { 200 } else { 403 };
-            assert_eq!(got, expected, "{role} calling {endpoint}");
+            if allowed.contains(&role) {
+                // Allowed: past the guard; the call may still be refused on its merits (409/422).
+                assert!(
+                    matches!(got, 200 | 409 | 422),
+                    "{role} calling {endpoint}: {got}"
+                );
+            } else {
+                assert_eq!(got, 403, "{role} calling {endpoint}");
+            }
         }
     }
 }

@@ -6,9 +6,14 @@ use crate::{
     audit::{api::entity_history, history::History},
     auth::{ui::Authorized, CurrentUser, Permission},
     changes::{api::get_change, model::Change},
-    components::{PageHeader, SuccessNotice},
+    components::{ErrorNotice, FormErrors, PageHeader, SuccessNotice},
     error::AppError,
     error_template::loaded,
+    plans::{
+        api::{plan_of_change, DraftPlan},
+        model::PlanStatus,
+        ui::status_badge as plan_badge,
+    },
 };
 
 #[component]
@@ -27,7 +32,8 @@ fn ChangeDetail(user: CurrentUser) -> impl IntoView {
             Some(id) => {
                 let c = get_change(id).await?;
                 let history = entity_history("change".into(), id.to_string()).await?;
-                Ok((c, history))
+                let plan = plan_of_change(id).await?;
+                Ok((c, history, plan))
             }
             None => Err(AppError::not_found("The change")),
         }
@@ -44,16 +50,18 @@ fn ChangeDetail(user: CurrentUser) -> impl IntoView {
             })
     });
     let edit = user.can(Permission::RecordChanges);
+    let draft = user.can(Permission::PlanRollbacks);
     view! {
         <Transition fallback=|| view! { <p class="loading">"Loading…"</p> }>
             {move || Suspend::new(async move { loaded(async move {
-                let (c, history) = change.await?;
+                let (c, history, plan) = change.await?;
                 Ok::<_, AppError>(view! {
                     <PageHeader title=c.title.clone() lead=format!("Change #{} · {}", c.id, c.kind.label())>
                         {edit.then(|| view! { <a class="button" href=format!("/changes/{}/edit", c.id)>"Edit"</a> })}
                     </PageHeader>
                     <SuccessNotice message=saved />
                     <Facts c=c.clone() />
+                    <RollbackPlan change_id=c.id plan can_draft=draft />
                     <History events=history />
                 })
             }.await) })}
@@ -97,6 +105,32 @@ fn Facts(c: Change) -> impl IntoView {
                     }).collect_view()}
                 </tbody>
             </table>
+        </section>
+    }
+}
+
+/// The change's rollback plan, or the button that drafts the proposed one.
+#[component]
+fn RollbackPlan(change_id: i64, plan: Option<(i64, PlanStatus)>, can_draft: bool) -> impl IntoView {
+    let draft = ServerAction::<DraftPlan>::new();
+    let errors = FormErrors::of(draft);
+    view! {
+        <section class="panel" aria-labelledby="plan-heading">
+            <h2 id="plan-heading">"Rollback plan"</h2>
+            {match plan {
+                Some((id, status)) => view! {
+                    <p>{plan_badge(status)} " " <a href=format!("/plans/{id}")>"Open the rollback plan"</a></p>
+                }.into_any(),
+                None if can_draft => view! {
+                    <p>"Rollgate proposes a plan from this change’s components and everything downstream of them, in dependency order. You can edit it before submitting it for approval."</p>
+                    <ErrorNotice error=errors.general() />
+                    <ActionForm action=draft>
+                        <input type="hidden" name="change_id" value=change_id />
+                        <button type="submit" class="button button--primary">"Draft the rollback plan"</button>
+                    </ActionForm>
+                }.into_any(),
+                None => view! { <p>"No rollback plan yet. A requester can draft one."</p> }.into_any(),
+            }}
         </section>
     }
 }

@@ -1,0 +1,99 @@
+//! What the plan page shows: the current revision, the approval standing, the sign-off and what
+//! the viewer may do. Built on the server, serialized to the page.
+
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+
+use super::model::{PlanBody, PlanStatus};
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RevisionMeta {
+    pub number: i32,
+    pub content_hash: String,
+    pub author: String,
+    pub created_at: DateTime<Utc>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct GroupStanding {
+    pub group: String,
+    pub needed: u32,
+    pub approvers: Vec<String>,
+    pub break_glass: bool,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DecisionView {
+    pub approver: String,
+    pub approve: bool,
+    /// The group the approval counted for.
+    pub group: Option<String>,
+    pub reason: String,
+    pub revision: i32,
+    pub decided_at: DateTime<Utc>,
+    /// Why it no longer counts: voided by a later revision, or expired.
+    pub void_reason: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Approval {
+    pub policy: String,
+    pub submitted_at: DateTime<Utc>,
+    pub expiry_hours: i64,
+    pub break_glass_reason: Option<String>,
+    pub groups: Vec<GroupStanding>,
+    /// The windows as text, and when a sign-off now would start.
+    pub windows: String,
+    pub next_start: Option<DateTime<Utc>>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SignOff {
+    pub revision: i32,
+    pub content_hash: String,
+    pub signed_at: DateTime<Utc>,
+    pub break_glass: bool,
+    pub execution_id: i64,
+    pub execution_status: String,
+    pub run_after: Option<DateTime<Utc>>,
+}
+
+/// What the viewer may do here, decided by the server.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Default)]
+pub struct Rights {
+    pub edit: bool,
+    pub submit: bool,
+    pub decide: bool,
+    /// Why the viewer may not decide, when they are an approver who cannot.
+    pub decide_refusal: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PlanPage {
+    pub id: i64,
+    pub change_id: i64,
+    pub change_title: String,
+    pub status: PlanStatus,
+    pub author: String,
+    pub revision: RevisionMeta,
+    pub body: PlanBody,
+    pub revisions: Vec<RevisionMeta>,
+    pub approval: Option<Approval>,
+    pub decisions: Vec<DecisionView>,
+    pub sign_off: Option<SignOff>,
+    pub rights: Rights,
+    /// A fresh idempotency key for the decision form.
+    pub request_key: String,
+}
+
+/// One plan waiting for the viewer's decision.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct InboxItem {
+    pub plan_id: i64,
+    pub change_id: i64,
+    pub change_title: String,
+    pub revision: i32,
+    pub submitted_at: DateTime<Utc>,
+    /// The viewer's groups this plan needs.
+    pub groups: Vec<String>,
+}

@@ -1,0 +1,91 @@
+import { Browser, expect, Page, test, TestInfo } from "@playwright/test";
+import { addComponent, ready, signIn, unique } from "./helpers";
+import { seeded } from "./users";
+
+/** A separate browser session (own cookies) signed in as `username`, JavaScript as the project. */
+async function session(browser: Browser, info: TestInfo, username: string): Promise<Page> {
+  const context = await browser.newContext({
+    baseURL: info.project.use.baseURL,
+    javaScriptEnabled: info.project.name === "hydrate",
+  });
+  const page = await context.newPage();
+  await signIn(page, info, username);
+  return page;
+}
+
+async function approve(page: Page, info: TestInfo, planUrl: string, expected: RegExp) {
+  await page.goto(planUrl);
+  await ready(page, info);
+  await page.getByRole("button", { name: "Approve" }).click();
+  await expect(page.getByRole("status").first()).toHaveText(expected);
+}
+
+test("requester drafts, edits and submits; three approvers sign off; an edit voids an approval", async ({ page, browser }, info) => {
+  test.setTimeout(120_000);
+  const dataset = unique(info, "finance.revenue");
+  const title = unique(info, "Revenue currency fix");
+  await signIn(page, info, seeded.requester.username);
+  await addComponent(page, info, dataset);
+  await page.goto("/changes/new");
+  await ready(page, info);
+  await page.getByLabel("Title").fill(title);
+  await page.getByLabel("Why").fill("Totals were doubled.");
+  await page.getByLabel("Git commit (SHA)").fill("9f2c1e7a");
+  await page.getByLabel("Affected components").fill(`${dataset} | snap-881`);
+  await page.getByRole("button", { name: "Record change" }).click();
+  await expect(page.getByRole("status")).toHaveText("Change recorded.");
+
+  // The proposed plan: the changed dataset, restoring its data version.
+  await page.getByRole("button", { name: "Draft the rollback plan" }).click();
+  await expect(page.getByRole("heading", { level: 1 })).toHaveText(`Rollback plan: ${title}`);
+  const planUrl = new URL(page.url()).pathname;
+  const matrix = page.getByRole("table", { name: /Rollback matrix/ });
+  await expect(matrix).toContainText(dataset);
+  await expect(matrix).toContainText("Restores data version snap-881");
+  await expect(page.getByText("Draft", { exact: true })).toBeVisible();
+
+  // Edit a row: a new revision with its own hash.
+  await page.getByRole("link", { name: "Edit plan" }).click();
+  await ready(page, info);
+  await page.getByLabel("Scope (required)").first().fill("partition 2026-11-19");
+  await page.getByRole("button", { name: "Save revision" }).click();
+  await expect(page.getByRole("status").first()).toHaveText("Saved as revision 2.");
+  await expect(matrix).toContainText("partition 2026-11-19");
+  await page.getByRole("button", { name: "Submit revision 2 for approval" }).click();
+  await expect(page.getByRole("status").first()).toHaveText(/Submitted for approval/);
+  // The requester has no approve button, and the server refuses the direct call.
+  await expect(page.getByRole("button", { name: "Approve" })).toHaveCount(0);
+  const direct = await page.request.post("/api/plans/decide", {
+    form: { id: planUrl.split("/")[2], revision: "2", content_hash: "x", decision: "approve", request_key: "direct" },
+    headers: { Accept: "application/json" },
+  });
+  expect(direct.status()).toBe(403);
+
+  // Product approves in its own session; the plan is in its inbox first.
+  const product = await session(browser, info, seeded.approver.username);
+  await product.goto("/inbox");
+  await expect(product.getByRole("link", { name: title })).toBeVisible();
+  await approve(product, info, planUrl, /Your approval is recorded/);
+  await expect(product.getByText(/approved revision 2 for Product/)).toBeVisible();
+
+  // The requester edits again: the product approval is voided and stays visible.
+  await page.goto(`${planUrl}/edit`);
+  await ready(page, info);
+  await page.getByLabel("Scope (required)").first().fill("partition 2026-11-20");
+  await page.getByRole("button", { name: "Save revision" }).click();
+  await expect(page.getByRole("status").first()).toHaveText("Saved as revision 3.");
+  await expect(page.getByText(/Revision 3 changed the plan after this decision/)).toBeVisible();
+
+  await approve(product, info, planUrl, /Your approval is recorded/);
+  const governance = await session(browser, info, seeded.governance.username);
+  await approve(governance, info, planUrl, /Your approval is recorded/);
+  const engineer = await session(browser, info, seeded.engineer.username);
+  await approve(engineer, info, planUrl, /completed the sign-off/);
+  await expect(engineer.getByText(/Signed off .* revision 3\. Rollback job #\d+ \(scheduled\)/)).toBeVisible();
+
+  await page.goto(planUrl);
+  await ready(page, info);
+  await expect(page.getByText("Signed off", { exact: true })).toBeVisible();
+  await page.getByRole("link", { name: "with revision 3" }).first().click();
+  await expect(page.getByRole("heading", { level: 1 })).toHaveText(/Compare revisions \d and 3/);
+});
