@@ -41,7 +41,7 @@ test("requester drafts, edits and submits; three approvers sign off; an edit voi
   const planUrl = new URL(page.url()).pathname;
   const matrix = page.getByRole("table", { name: /Rollback matrix/ });
   await expect(matrix).toContainText(dataset);
-  await expect(matrix).toContainText("Restores data version snap-881");
+  await expect(matrix).toContainText("Undoes data version snap-881");
   await expect(page.getByText("Draft", { exact: true })).toBeVisible();
 
   // Edit a row: a new revision with its own hash.
@@ -76,6 +76,8 @@ test("requester drafts, edits and submits; three approvers sign off; an edit voi
   await expect(page.getByRole("status").first()).toHaveText("Saved as revision 3.");
   await expect(page.getByText(/Revision 3 changed the plan after this decision/)).toBeVisible();
 
+  await product.goto("/inbox");
+  await expect(product.getByRole("row", { name: new RegExp(title) })).toContainText("Changed since your decision");
   await approve(product, info, planUrl, /Your approval is recorded/);
   const governance = await session(browser, info, seeded.governance.username);
   await approve(governance, info, planUrl, /Your approval is recorded/);

@@ -73,3 +73,31 @@ pub async fn security_headers(req: Request<Body>, next: Next) -> Response {
     );
     res
 }
+
+/// Loads the signed-in user before a page renders, so pages decide synchronously what to show
+/// (and the browser receives the same user with the page).
+pub async fn load_page_user(
+    axum::extract::State(state): axum::extract::State<app::state::AppState>,
+    mut req: Request<Body>,
+    next: Next,
+) -> Response {
+    let path = req.uri().path();
+    let page = req.method() == axum::http::Method::GET
+        && !path.starts_with("/api/")
+        && !path.starts_with("/pkg/")
+        && !matches!(path, "/healthz" | "/readyz" | "/favicon.ico");
+    if page {
+        if let Some(session) = req.extensions().get::<tower_sessions::Session>().cloned() {
+            let session = app::auth::session::AuthSession(session);
+            let user = app::auth::guard::session_user(&state.db, &session)
+                .await
+                .unwrap_or_else(|e| {
+                    tracing::warn!(error = %e, "could not load the signed-in user; rendering as signed out");
+                    None
+                });
+            req.extensions_mut()
+                .insert(app::auth::ui::RequestUser(user));
+        }
+    }
+    next.run(req).await
+}

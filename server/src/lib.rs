@@ -4,6 +4,7 @@ pub mod cli;
 pub mod configuration;
 pub mod health;
 pub mod http_guard;
+pub mod page_pool;
 pub mod rest;
 pub mod session_store;
 pub mod startup;

@@ -157,14 +157,7 @@ pub fn router(state: AppState, store: AnySessionStore, session: &SessionSettings
     let context_state = state.clone();
     let shell_options = state.leptos_options.clone();
     let fallback_state = state.clone();
-    Router::new()
-        .route("/healthz", get(health::healthz))
-        .route("/readyz", get(health::readyz))
-        .nest("/api/v1", crate::rest::router())
-        .route(
-            "/api/{*fn_name}",
-            get(server_fn_handler).post(server_fn_handler),
-        )
+    let pages = Router::new()
         .leptos_routes_with_context(
             &state,
             routes,
@@ -178,7 +171,24 @@ pub fn router(state: AppState, store: AnySessionStore, session: &SessionSettings
             move || provide_context(fallback_state.clone()),
             app::shell,
         ))
+        .layer(middleware::from_fn_with_state(
+            crate::page_pool::new_pool(),
+            crate::page_pool::render_pinned,
+        ));
+    Router::new()
+        .route("/healthz", get(health::healthz))
+        .route("/readyz", get(health::readyz))
+        .nest("/api/v1", crate::rest::router())
+        .route(
+            "/api/{*fn_name}",
+            get(server_fn_handler).post(server_fn_handler),
+        )
+        .merge(pages)
         .layer(middleware::from_fn(http_guard::server_fn_status))
+        .layer(middleware::from_fn_with_state(
+            state.clone(),
+            http_guard::load_page_user,
+        ))
         .layer(sessions)
         .layer(middleware::from_fn(http_guard::security_headers))
         .layer(middleware::from_fn(http_guard::reject_cross_origin_writes))

@@ -392,13 +392,24 @@ pub async fn user_groups(conn: &mut Conn<'_>, user_id: i64) -> Result<Vec<i64>, 
         .await)?)
 }
 
+#[derive(Debug, sqlx::FromRow)]
+pub struct InboxRow {
+    pub plan_id: i64,
+    pub change_id: i64,
+    pub title: String,
+    pub revision: i32,
+    pub submitted_at: DateTime<Utc>,
+    pub requirements_json: String,
+    /// The user decided on an earlier revision, voided by an edit.
+    pub revised: bool,
+}
+
 /// Plans waiting for decisions on their current revision that `user_id` has not decided, in
 /// groups the user is in; newest submission first.
-pub async fn inbox(
-    conn: &mut Conn<'_>,
-    user_id: i64,
-) -> Result<Vec<(i64, i64, String, i32, DateTime<Utc>, String)>, DbError> {
-    let sql = "SELECT p.id, c.id, c.title, p.current_revision, r.submitted_at, r.requirements_json \
+pub async fn inbox(conn: &mut Conn<'_>, user_id: i64) -> Result<Vec<InboxRow>, DbError> {
+    let sql = "SELECT p.id AS plan_id, c.id AS change_id, c.title, p.current_revision AS revision, r.submitted_at, \
+               r.requirements_json, EXISTS (SELECT 1 FROM approval_decisions v WHERE v.plan_id = p.id \
+               AND v.approver_id = $1 AND v.voided_at IS NOT NULL) AS revised \
                FROM plans p JOIN changes c ON c.id = p.change_id \
                JOIN approval_requests r ON r.plan_id = p.id AND r.revision = p.current_revision \
                WHERE p.status = 'in_review' AND p.author_id <> $1 AND c.author_id <> $1 \

@@ -43,10 +43,18 @@ pub fn request_id() -> Option<String> {
 /// The signed-in, active user, if any. A deactivated user's session no longer counts.
 pub async fn current_user() -> Result<Option<CurrentUser>, AppError> {
     let state = app_state()?;
-    let Some(id) = auth_session().await?.user_id().await.map_err(internal)? else {
+    session_user(&state.db, &auth_session().await?).await
+}
+
+/// The active user signed in with this session, if any.
+pub async fn session_user(
+    db: &crate::db::Db,
+    session: &AuthSession,
+) -> Result<Option<CurrentUser>, AppError> {
+    let Some(id) = session.user_id().await.map_err(internal)? else {
         return Ok(None);
     };
-    match get_user(&mut Conn::Db(&state.db), id).await {
+    match get_user(&mut Conn::Db(db), id).await {
         Ok(u) if u.active => Ok(Some(CurrentUser {
             id: u.id,
             username: u.username,

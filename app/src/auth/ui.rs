@@ -7,30 +7,45 @@ use leptos_router::{
 };
 
 use super::{
-    api::{get_current_user, Login, Logout},
+    api::{Login, Logout},
     CurrentUser, Permission,
 };
 use crate::{
     components::{ErrorNotice, Field, FormErrors, PageHeader},
-    error::AppError,
     error_template::Forbidden,
 };
 
-/// The signed-in user (refetched after sign-in/out) and the two actions that change it.
+/// The signed-in user and the two actions that change it. The server knows the user before it
+/// renders (the HTTP layer loads it from the session), and hands it to the browser with the page,
+/// so pages decide synchronously what to show: no Suspense around whole pages.
 #[derive(Clone, Copy)]
 pub struct AuthContext {
-    pub user: Resource<Result<Option<CurrentUser>, AppError>>,
+    pub user: RwSignal<Option<CurrentUser>>,
     pub login: ServerAction<Login>,
     pub logout: ServerAction<Logout>,
+}
+
+/// The user the HTTP layer found in the session, as a request extension for the page render.
+#[derive(Debug, Clone)]
+pub struct RequestUser(pub Option<CurrentUser>);
+
+fn user_of_request() -> Option<CurrentUser> {
+    #[cfg(feature = "ssr")]
+    {
+        use_context::<http::request::Parts>()
+            .and_then(|p| p.extensions.get::<RequestUser>().cloned())
+            .and_then(|u| u.0)
+    }
+    #[cfg(not(feature = "ssr"))]
+    {
+        None
+    }
 }
 
 pub fn provide_auth() {
     let login = ServerAction::<Login>::new();
     let logout = ServerAction::<Logout>::new();
-    let user = Resource::new(
-        move || (login.version().get(), logout.version().get()),
-        |_| get_current_user(),
-    );
+    let user = RwSignal::new(SharedValue::new(user_of_request).into_inner());
     provide_context(AuthContext {
         user,
         login,
@@ -43,8 +58,8 @@ pub fn use_auth() -> AuthContext {
 }
 
 /// Renders `children(user)` for a signed-in user holding `permission` (any user when `None`);
-/// sends anonymous visitors to sign in and shows others a 403 page. The server functions the
-/// page calls check again: this guard is for people, not the protection.
+/// otherwise the sign-in page (with a way back) or a 403 page. Decided synchronously, so the
+/// page (and its resources) is created once.
 #[component]
 pub fn Authorized<F, V>(
     #[prop(optional)] permission: Option<Permission>,
@@ -56,30 +71,21 @@ where
 {
     let auth = use_auth();
     let location = use_location();
-    view! {
-        <Suspense fallback=|| view! { <p class="loading">"Loading…"</p> }>
-            {
-                let children = children.clone();
-                move || {
-                    let children = children.clone();
-                    Suspend::new(async move {
-                        match auth.user.await {
-                            Ok(Some(user)) if permission.is_none_or(|p| user.can(p)) => children(user).into_any(),
-                            Ok(Some(_)) => view! { <Forbidden /> }.into_any(),
-                            Ok(None) | Err(AppError::Unauthenticated) => {
-                                let search = location.search.get_untracked();
-                                let search = search.trim_start_matches('?');
-                                let path = location.pathname.get_untracked();
-                                let here = if search.is_empty() { path } else { format!("{path}?{search}") };
-                                let target = format!("/login?next={}", urlencode(&here));
-                                view! { <Redirect path=target /> }.into_any()
-                            }
-                            Err(e) => view! { <ErrorNotice error=Signal::stored(Some(e)) /> }.into_any(),
-                        }
-                    })
-                }
-            }
-        </Suspense>
+    move || match auth.user.get() {
+        Some(user) if permission.is_none_or(|p| user.can(p)) => children.clone()(user).into_any(),
+        Some(_) => view! { <Forbidden /> }.into_any(),
+        None => {
+            let search = location.search.get_untracked();
+            let search = search.trim_start_matches('?');
+            let path = location.pathname.get_untracked();
+            let here = if search.is_empty() {
+                path
+            } else {
+                format!("{path}?{search}")
+            };
+            let target = format!("/login?next={}", urlencode(&here));
+            view! { <Redirect path=target /> }.into_any()
+        }
     }
 }
 
@@ -100,36 +106,31 @@ pub fn LoginPage() -> impl IntoView {
     let auth = use_auth();
     // Created inside the route, so an error carried in the URL (no JavaScript) reaches it.
     let login = ServerAction::<Login>::new();
-    Effect::new(move |_| {
-        if let Some(Ok(())) = login.value().get() {
-            auth.user.refetch();
-        }
-    });
     let query = use_query_map();
     let next = move || query.with(|q| q.get("next").unwrap_or_default());
     let form = FormErrors::of(login);
     // Field errors show next to their fields; the others above the form.
     let general = form.general();
     view! {
-        <Suspense fallback=|| ()>
-            {move || Suspend::new(async move {
-                if let Ok(Some(_)) = auth.user.await {
+        {move || {
+                if auth.user.with(Option::is_some) {
                     return view! { <Redirect path="/" /> }.into_any();
                 }
                 view! {
                     <div class="login">
                         <PageHeader title="Sign in".to_string() lead="Rollgate governs rollbacks of data pipelines: plans, sign-offs, execution and audit.".to_string() />
                         <ErrorNotice error=general />
-                        <ActionForm action=login attr:class="form form--narrow">
+                        // A plain form even with JavaScript: signing in reloads the page, so
+                        // everything renders afresh for the new user.
+                        <form class="form form--narrow" method="post" action="/api/auth/login">
                             <input type="hidden" name="next" value=next />
                             <Field label="Username" name="username" autocomplete="username" required=true error=form.field("username") />
                             <Field label="Password" name="password" kind="password" autocomplete="current-password" required=true error=form.field("password") />
                             <button type="submit" class="button button--primary">"Sign in"</button>
-                        </ActionForm>
+                        </form>
                         <p class="login__help">"No account yet? Ask an administrator to create one for you."</p>
                     </div>
                 }.into_any()
-            })}
-        </Suspense>
+            }}
     }
 }

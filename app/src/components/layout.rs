@@ -27,25 +27,19 @@ pub fn AppShell(children: Children) -> impl IntoView {
 #[component]
 fn Nav() -> impl IntoView {
     let auth = use_auth();
-    view! {
-        <Transition fallback=|| ()>
-            {move || Suspend::new(async move {
-                match auth.user.await {
-                    Ok(Some(user)) => view! { <UserNav user /> }.into_any(),
-                    _ => view! {
-                        <nav class="nav" aria-label="Main">
-                            <A href="/login" attr:class="nav__link">"Sign in"</A>
-                        </nav>
-                    }.into_any(),
-                }
-            })}
-        </Transition>
+    move || match auth.user.get() {
+        Some(user) => view! { <UserNav user /> }.into_any(),
+        None => view! {
+            <nav class="nav" aria-label="Main">
+                <A href="/login" attr:class="nav__link">"Sign in"</A>
+            </nav>
+        }
+        .into_any(),
     }
 }
 
 #[component]
 fn UserNav(user: CurrentUser) -> impl IntoView {
-    let auth = use_auth();
     let links: Vec<(&str, &str)> = [
         (Some(true), "/", "Home"),
         (Some(true), "/changes", "Changes"),
@@ -96,9 +90,10 @@ fn UserNav(user: CurrentUser) -> impl IntoView {
             </ul>
             <div class="nav__user">
                 <span class="nav__name" title=user.username.clone()>{user.display_name.clone()}</span>
-                <ActionForm action=auth.logout attr:class="nav__logout">
+                // Signing out reloads the page (a plain form), like signing in.
+                <form class="nav__logout" method="post" action="/api/auth/logout">
                     <button type="submit" class="button button--quiet">"Sign out"</button>
-                </ActionForm>
+                </form>
             </div>
         </nav>
     }

@@ -186,23 +186,22 @@ pub async fn inbox(db: &Db, viewer: &CurrentUser) -> Result<Vec<InboxItem>, Plan
     let rows = approvals_repo::inbox(&mut Conn::Db(db), viewer.id).await?;
     Ok(rows
         .into_iter()
-        .filter_map(
-            |(plan_id, change_id, change_title, revision, submitted_at, reqs)| {
-                let reqs: Vec<Requirement> = serde_json::from_str(&reqs).ok()?;
-                let groups: Vec<String> = reqs
-                    .into_iter()
-                    .filter(|r| mine.contains(&r.group_id))
-                    .map(|r| r.group)
-                    .collect();
-                (!groups.is_empty()).then_some(InboxItem {
-                    plan_id,
-                    change_id,
-                    change_title,
-                    revision,
-                    submitted_at,
-                    groups,
-                })
-            },
-        )
+        .filter_map(|row| {
+            let reqs: Vec<Requirement> = serde_json::from_str(&row.requirements_json).ok()?;
+            let groups: Vec<String> = reqs
+                .into_iter()
+                .filter(|r| mine.contains(&r.group_id))
+                .map(|r| r.group)
+                .collect();
+            (!groups.is_empty()).then_some(InboxItem {
+                plan_id: row.plan_id,
+                change_id: row.change_id,
+                change_title: row.title,
+                revision: row.revision,
+                submitted_at: row.submitted_at,
+                groups,
+                revised: row.revised,
+            })
+        })
         .collect())
 }

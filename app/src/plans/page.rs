@@ -96,4 +96,6 @@ pub struct InboxItem {
     pub submitted_at: DateTime<Utc>,
     /// The viewer's groups this plan needs.
     pub groups: Vec<String>,
+    /// The viewer decided on an earlier revision; an edit voided that decision.
+    pub revised: bool,
 }

@@ -84,16 +84,16 @@ impl Proposal<'_> {
             (None, Some(_), _) => Action::ClearRerun,
             (None, None, ComponentKind::Dashboard) => Action::Manual {
                 instructions: format!(
-                    "Refresh `{}` once its sources are restored and tell its viewers.",
+                    "Refresh “{}” once its sources are restored and tell its viewers.",
                     c.name
                 ),
             },
             (None, None, _) => match &c.data_version {
                 Some(v) if !v.is_empty() => Action::Manual {
-                    instructions: format!("Restore `{}` to the version before {v}.", c.name),
+                    instructions: format!("Restore “{}” to the version before {v}.", c.name),
                 },
                 _ => Action::Manual {
-                    instructions: format!("Rebuild `{}` from its restored upstream data.", c.name),
+                    instructions: format!("Rebuild “{}” from its restored upstream data.", c.name),
                 },
             },
         }

@@ -377,7 +377,7 @@ pub async fn add_row(
             component: component.name.clone(),
             scope: "all".into(),
             action: super::model::Action::Manual {
-                instructions: format!("Restore or rebuild `{}`.", component.name),
+                instructions: format!("Restore or rebuild “{}”.", component.name),
             },
             checks: Vec::new(),
             flagging: String::new(),

@@ -170,6 +170,10 @@ async fn three_approvals_from_the_three_groups_sign_off_and_create_one_job(t: &T
         approve(&t.db, w.plan_id, &w.product, "k1").await.unwrap(),
         Outcome::Recorded
     );
+    let Err(PlanError::Refused(m)) = approve(&t.db, w.plan_id, &w.product, "k1-again").await else {
+        panic!("a second decision on the same revision is refused")
+    };
+    assert!(m.contains("You already approved revision"), "{m}");
     assert_eq!(
         approve(&t.db, w.plan_id, &w.governance, "k2")
             .await
@@ -521,4 +525,38 @@ async fn twenty_parallel_final_approvals_create_exactly_one_job(t: &TestDb) {
 backend_test!(
     exactly_once,
     twenty_parallel_final_approvals_create_exactly_one_job
+);
+
+async fn a_row_added_by_name_becomes_the_last_stage_and_an_unknown_name_is_refused(t: &TestDb) {
+    let w = world(&t.db, 0).await;
+    let Err(PlanError::Invalid(f)) =
+        service::add_row(&t.db, &Ctx::system(), &w.requester, w.plan_id, 1, "no.such").await
+    else {
+        panic!("refused")
+    };
+    assert_eq!(f[0].field, "component");
+    assert!(f[0]
+        .message
+        .contains("`no.such` is not a component in the catalog"));
+    let rev = service::add_row(
+        &t.db,
+        &Ctx::system(),
+        &w.requester,
+        w.plan_id,
+        1,
+        "AUDIT_COPY",
+    )
+    .await
+    .unwrap();
+    let body = repo::revision(&mut Conn::Db(&t.db), w.plan_id, rev)
+        .await
+        .unwrap()
+        .body()
+        .unwrap();
+    let last = &body.stages.last().unwrap().rows[0];
+    assert_eq!((rev, last.component.as_str()), (2, "audit_copy"));
+}
+backend_test!(
+    add_row,
+    a_row_added_by_name_becomes_the_last_stage_and_an_unknown_name_is_refused
 );

@@ -34,7 +34,10 @@ fn Inbox() -> impl IntoView {
                             <tbody>
                                 {items.into_iter().map(|i| view! {
                                     <tr>
-                                        <td><a href=format!("/plans/{}", i.plan_id)>{i.change_title.clone()}</a></td>
+                                        <td>
+                                            <a href=format!("/plans/{}", i.plan_id)>{i.change_title.clone()}</a>
+                                            {i.revised.then(|| view! { " " <span class="badge">"Changed since your decision"</span> })}
+                                        </td>
                                         <td>{i.revision}</td>
                                         <td>{i.groups.join(", ")}</td>
                                         <td>{when(i.submitted_at)}</td>

@@ -28,7 +28,7 @@ pub fn Matrix(body: PlanBody) -> impl IntoView {
                                     {row.action.label()}
                                     {(!detail.is_empty()).then(|| view! { <div class="muted prose">{detail.clone()}</div> })}
                                     {row.restore.as_ref().map(|x| view! {
-                                        <div class="muted">{format!("Restores data version {} — restorable until {}", x.data_version, when(x.restorable_until()))}</div>
+                                        <div class="muted">{format!("Undoes data version {} — restorable until {}", x.data_version, when(x.restorable_until()))}</div>
                                     })}
                                 </td>
                                 <td>{if row.checks.is_empty() { "—".to_string() } else { row.checks.iter().map(|c| c.describe()).collect::<Vec<_>>().join("; ") }}</td>

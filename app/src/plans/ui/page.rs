@@ -70,11 +70,12 @@ fn PlanDetail() -> impl IntoView {
                     </PageHeader>
                     <SuccessNotice message=saved />
                     <Summary p=p.clone() />
-                    <Standing p=p.clone() submit decide />
+                    <Standing p=p.clone() submit />
                     <section class="panel">
                         <h2>"Rollback matrix"</h2>
                         <Matrix body=p.body.clone() />
                     </section>
+                    {(p.rights.decide || p.rights.decide_refusal.is_some()).then(|| view! { <Decide p=p.clone() decide /> })}
                     <Revisions id=p.id revisions=p.revisions.clone() />
                 })
             }.await) })}
@@ -86,7 +87,7 @@ fn PlanDetail() -> impl IntoView {
 fn Summary(p: Page) -> impl IntoView {
     let restorable = p.body.restorable_until().map(|(at, s, r, row)| {
         format!(
-            "{} UTC (stage {s} row {r}, `{}`)",
+            "{} UTC (stage {s} row {r}, “{}”)",
             at.format("%Y-%m-%d %H:%M"),
             row.component
         )
@@ -116,15 +117,40 @@ fn Summary(p: Page) -> impl IntoView {
     }
 }
 
-/// Approval standing, decisions, and the forms the viewer may use.
+/// The approver's form, after the matrix: read the plan, then decide.
 #[component]
-fn Standing(
-    p: Page,
-    submit: ServerAction<SubmitPlan>,
-    decide: ServerAction<DecidePlan>,
-) -> impl IntoView {
-    let submit_errors = FormErrors::of(submit);
+fn Decide(p: Page, decide: ServerAction<DecidePlan>) -> impl IntoView {
     let decide_errors = FormErrors::of(decide);
+    view! {
+        <section class="panel" aria-label="Your decision">
+            {p.rights.decide_refusal.clone().map(|m| view! { <p class="notice">{m}</p> })}
+            <ErrorNotice error=decide_errors.general() />
+            {p.rights.decide.then(|| view! {
+                <ActionForm action=decide attr:class="form decide">
+                    <h3>{format!("Your decision on revision {}", p.revision.number)}</h3>
+                    <input type="hidden" name="id" value=p.id />
+                    <input type="hidden" name="revision" value=p.revision.number />
+                    <input type="hidden" name="content_hash" value=p.revision.content_hash.clone() />
+                    <input type="hidden" name="request_key" value=p.request_key.clone() />
+                    <div class="field">
+                        <label class="field__label" for="decision-reason">"Reason (required to reject)"</label>
+                        <textarea class="field__input" id="decision-reason" name="reason" rows=2></textarea>
+                        {move || decide_errors.field("reason").get().map(|m| view! { <p class="field__error">{m}</p> })}
+                    </div>
+                    <div class="form__actions">
+                        <button type="submit" name="decision" value="approve" class="button button--primary">"Approve"</button>
+                        <button type="submit" name="decision" value="reject" class="button button--danger">"Reject"</button>
+                    </div>
+                </ActionForm>
+            })}
+        </section>
+    }
+}
+
+/// Approval standing, decisions, and the requester's submit form.
+#[component]
+fn Standing(p: Page, submit: ServerAction<SubmitPlan>) -> impl IntoView {
+    let submit_errors = FormErrors::of(submit);
     view! {
         <section class="panel" aria-labelledby="approval-heading">
             <h2 id="approval-heading">"Approval"</h2>
@@ -148,26 +174,6 @@ fn Standing(
                         </div>
                     </details>
                     <button type="submit" class="button button--primary">{format!("Submit revision {} for approval", p.revision.number)}</button>
-                </ActionForm>
-            })}
-            {p.rights.decide_refusal.clone().map(|m| view! { <p class="notice">{m}</p> })}
-            <ErrorNotice error=decide_errors.general() />
-            {p.rights.decide.then(|| view! {
-                <ActionForm action=decide attr:class="form decide" attr:aria-label="Your decision">
-                    <h3>{format!("Your decision on revision {}", p.revision.number)}</h3>
-                    <input type="hidden" name="id" value=p.id />
-                    <input type="hidden" name="revision" value=p.revision.number />
-                    <input type="hidden" name="content_hash" value=p.revision.content_hash.clone() />
-                    <input type="hidden" name="request_key" value=p.request_key.clone() />
-                    <div class="field">
-                        <label class="field__label" for="decision-reason">"Reason (required to reject)"</label>
-                        <textarea class="field__input" id="decision-reason" name="reason" rows=2></textarea>
-                        {move || decide_errors.field("reason").get().map(|m| view! { <p class="field__error">{m}</p> })}
-                    </div>
-                    <div class="form__actions">
-                        <button type="submit" name="decision" value="approve" class="button button--primary">"Approve"</button>
-                        <button type="submit" name="decision" value="reject" class="button button--danger">"Reject"</button>
-                    </div>
                 </ActionForm>
             })}
             <Decisions decisions=p.decisions.clone() />
