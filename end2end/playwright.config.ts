@@ -8,8 +8,9 @@ const baseURL = `http://127.0.0.1:${port}`;
 export default defineConfig({
   testDir: "./tests",
   workers: 1,
-  // One retry while a rare server-render stall under Leptos' multi-threaded SSR is open (a page
-  // left at its "Loading…" fallback; see the issue notes). Every retry is printed in the report.
+  // One retry absorbs a machine too busy to answer within a timeout; every retry is printed in
+  // the report, and none is expected (pages render on single-threaded workers since the SSR
+  // stall was fixed).
   retries: 1,
   timeout: 30_000,
   reporter: [["list"]],

@@ -1,7 +1,7 @@
 //! Plans and approvals against a real database (SQLite, and PostgreSQL twins): drafting,
 //! revising, four eyes, voiding, rejection, sign-off, and exactly-once under concurrency.
 
-use chrono::{Duration, Utc};
+use chrono::{Datelike, Duration, Utc};
 
 use super::{
     load,
@@ -559,4 +559,102 @@ async fn a_row_added_by_name_becomes_the_last_stage_and_an_unknown_name_is_refus
 backend_test!(
     add_row,
     a_row_added_by_name_becomes_the_last_stage_and_an_unknown_name_is_refused
+);
+
+/// Gives the default policy a window that is closed now (weekly, two days ahead, UTC).
+async fn close_windows_now(db: &Db) {
+    use crate::approvals::{repo as policies, windows::Window};
+    let mut policy = policies::policies(&mut Conn::Db(db))
+        .await
+        .unwrap()
+        .remove(0);
+    let day = (Utc::now() + Duration::days(2)).weekday();
+    let at = |h| chrono::NaiveTime::from_hms_opt(h, 0, 0).unwrap();
+    policy.windows = vec![Window::Weekly {
+        day,
+        start: at(2),
+        end: at(3),
+        tz: "UTC".into(),
+    }];
+    let mut tx = db.begin().await.unwrap();
+    policies::save_policy(&mut tx, &policy, Utc::now())
+        .await
+        .unwrap()
+        .unwrap();
+    tx.commit().await.unwrap();
+}
+
+async fn outside_a_window_the_signed_off_job_waits_for_the_next_window(t: &TestDb) {
+    let w = world(&t.db, 1).await;
+    close_windows_now(&t.db).await;
+    submit(&t.db, &w).await;
+    approve(&t.db, w.plan_id, &w.product, "p").await.unwrap();
+    approve(&t.db, w.plan_id, &w.governance, "g").await.unwrap();
+    let Outcome::SignedOff {
+        run_after: Some(start),
+        ..
+    } = approve(&t.db, w.plan_id, &w.engineers[0], "e")
+        .await
+        .unwrap()
+    else {
+        panic!("signed off with a start")
+    };
+    assert!(start > Utc::now() + Duration::days(1), "{start}");
+    assert_eq!(
+        repo::get(&mut Conn::Db(&t.db), w.plan_id)
+            .await
+            .unwrap()
+            .status(),
+        PlanStatus::Scheduled
+    );
+}
+backend_test!(
+    scheduled,
+    outside_a_window_the_signed_off_job_waits_for_the_next_window
+);
+
+async fn break_glass_needs_one_more_engineering_approval_and_starts_at_once(t: &TestDb) {
+    let w = world(&t.db, 2).await;
+    close_windows_now(&t.db).await;
+    let (rev, _) = current(&t.db, w.plan_id).await;
+    service::submit(
+        &t.db,
+        &Ctx::system(),
+        &w.requester,
+        w.plan_id,
+        rev,
+        Some("Finance close tonight".into()),
+        Utc::now(),
+    )
+    .await
+    .unwrap();
+    approve(&t.db, w.plan_id, &w.product, "p").await.unwrap();
+    approve(&t.db, w.plan_id, &w.governance, "g").await.unwrap();
+    assert_eq!(
+        approve(&t.db, w.plan_id, &w.engineers[0], "e0")
+            .await
+            .unwrap(),
+        Outcome::Recorded
+    );
+    let Outcome::SignedOff {
+        run_after: Some(start),
+        ..
+    } = approve(&t.db, w.plan_id, &w.engineers[1], "e1")
+        .await
+        .unwrap()
+    else {
+        panic!("the second engineer completes the break-glass quorum")
+    };
+    assert!(start <= Utc::now());
+    assert_eq!(
+        repo::get(&mut Conn::Db(&t.db), w.plan_id)
+            .await
+            .unwrap()
+            .status(),
+        PlanStatus::SignedOff
+    );
+}
+backend_test!(
+    break_glass,
+    break_glass_needs_one_more_engineering_approval_and_starts_at_once
 );
