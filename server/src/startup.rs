@@ -110,9 +110,6 @@ pub async fn connect_and_migrate(settings: &DatabaseSettings) -> anyhow::Result<
     app::groups::service::ensure_default_groups(&db)
         .await
         .context("cannot create the default approval groups")?;
-    if let Err(e) = db.optimize().await {
-        tracing::warn!(error = %e, "could not refresh the query planner's statistics");
-    }
     app::approvals::service::ensure_default_policy(&db)
         .await
         .map_err(|e| anyhow::anyhow!("cannot create the default approval policy: {e}"))?;
@@ -148,17 +145,6 @@ pub fn router(state: AppState, store: AnySessionStore, session: &SessionSettings
             .clone()
             .continuously_delete_expired(Duration::from_secs(60 * 60)),
     );
-    let db = state.db.clone();
-    tokio::spawn(async move {
-        let mut hourly = tokio::time::interval(Duration::from_secs(60 * 60));
-        hourly.tick().await;
-        loop {
-            hourly.tick().await;
-            if let Err(e) = db.optimize().await {
-                tracing::warn!(error = %e, "could not refresh the query planner's statistics");
-            }
-        }
-    });
     let sessions = SessionManagerLayer::new(store)
         .with_name(SESSION_COOKIE)
         .with_secure(session.secure_cookie)

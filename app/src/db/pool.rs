@@ -118,22 +118,6 @@ impl Db {
         }
     }
 
-    /// Refreshes SQLite's planner statistics, which it keeps only when asked: without them a
-    /// filter matching every row (status `recorded`) can win over a selective one (the author).
-    /// Cheap when little changed; PostgreSQL's autovacuum does this by itself.
-    pub async fn optimize(&self) -> Result<(), DbError> {
-        if let Self::Sqlite(pool) = self {
-            let mut c = pool.acquire().await?;
-            sqlx::query("PRAGMA analysis_limit = 1000")
-                .execute(&mut *c)
-                .await?;
-            sqlx::query("PRAGMA optimize = 0x10002")
-                .execute(&mut *c)
-                .await?;
-        }
-        Ok(())
-    }
-
     /// True when every embedded migration has been applied (for `/readyz`).
     pub async fn migrations_applied(&self) -> Result<bool, DbError> {
         let wanted = match self {
