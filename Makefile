@@ -17,7 +17,7 @@ PG_ADMIN_URL ?= postgres://postgres@127.0.0.1:5432/postgres
 PG_HOST ?= 127.0.0.1
 PG_PORT ?= 5432
 
-.PHONY: setup build run serve test test-rust test-e2e dbt-manifest bench release lint clean
+.PHONY: setup build run serve test test-rust test-e2e dbt-manifest airflow-up airflow-down bench release lint clean
 
 setup:
 	@server/scripts/setup.sh
@@ -32,13 +32,22 @@ run: build
 
 # Rust tests first: they rebuild the server binary (with dev-dependencies); cargo leptos build
 # then checks it and the WebAssembly before the browser tests.
-test: setup dbt-manifest test-rust build test-e2e
+test: setup dbt-manifest airflow-up test-rust build test-e2e airflow-down
 
 # A manifest written by real dbt (PyPI: dbt-core + dbt-duckdb) for the lineage import tests.
 # Required in CI; elsewhere a machine without PyPI skips those tests with a message.
 dbt-manifest:
 	@server/scripts/dbt-manifest.sh || { if [ -n "$$CI" ]; then exit 1; else echo "warning: dbt unavailable; the real-manifest tests will skip"; fi; }
 
+# A real Apache Airflow 3 (PyPI, metadata in the local PostgreSQL) for the execution tests.
+# Required in CI; elsewhere a machine without PyPI or PostgreSQL skips those tests with a message.
+airflow-up:
+	@end2end/airflow/airflow.sh start || { if [ -n "$$CI" ]; then exit 1; else echo "warning: Airflow unavailable; the real-Airflow tests will skip"; fi; }
+
+airflow-down:
+	@end2end/airflow/airflow.sh stop
+
+test-rust: export ROLLGATE_AIRFLOW_URL = $(shell end2end/airflow/airflow.sh url 2>/dev/null)
 test-rust:
 	@if (exec 3<>/dev/tcp/$(PG_HOST)/$(PG_PORT)) 2>/dev/null; then \
 	  echo "==> Rust tests (PostgreSQL at $(PG_HOST):$(PG_PORT) answers: repository twins included)"; \

@@ -12,6 +12,7 @@ pub mod components;
 pub mod connectors;
 pub mod error;
 pub mod error_template;
+pub mod execution;
 pub mod groups;
 pub mod home;
 pub mod plans;

@@ -83,11 +83,36 @@ test("requester drafts, edits and submits; three approvers sign off; an edit voi
   await approve(governance, info, planUrl, /Your approval is recorded/);
   const engineer = await session(browser, info, seeded.engineer.username);
   await approve(engineer, info, planUrl, /completed the sign-off/);
-  await expect(engineer.getByText(/Signed off .* revision 3\. Rollback job #\d+ \(scheduled\)/)).toBeVisible();
+  // The worker takes the job at once (no maintenance windows) and halts: these components are
+  // bound to no orchestrator.
+  await expect(engineer.getByText(/Signed off .* revision 3\. Rollback job #\d+/)).toBeVisible();
 
   await page.goto(planUrl);
   await ready(page, info);
-  await expect(page.getByText("Signed off", { exact: true })).toBeVisible();
   await page.getByRole("link", { name: "with revision 3" }).first().click();
   await expect(page.getByRole("heading", { level: 1 })).toHaveText(/Compare revisions \d and 3/);
+
+  await page.goto(planUrl);
+  await page.getByRole("link", { name: "Follow the rollback" }).click();
+  await expect(page.getByRole("heading", { level: 1 })).toHaveText(`Rollback of “${title}”`);
+  await ready(page, info);
+  // The component is bound to no orchestrator, so its row is a manual step: the worker waits.
+  const waiting = "Waiting for a person to do it and mark it done.";
+  await expect(page.getByText(waiting)).toBeVisible();
+
+  // An approver follows the rollback but may not operate it.
+  await engineer.goto(page.url());
+  await expect(engineer.getByText(waiting)).toBeVisible();
+  await expect(engineer.getByRole("button", { name: "Mark done" })).toHaveCount(0);
+
+  await page.getByLabel("Note (optional)").fill("Restored by hand from snap-881");
+  await page.getByRole("button", { name: "Mark done" }).click();
+  // Hydrated, the page follows the worker by itself; without JavaScript the refresh link does.
+  await expect(async () => {
+    if (info.project.name !== "hydrate") await page.getByRole("link", { name: "Refresh" }).click();
+    await expect(page.getByText("Rolled back", { exact: true })).toBeVisible({ timeout: 1000 });
+  }).toPass({ timeout: 20_000 });
+  await expect(page.getByText("Restored by hand from snap-881").first()).toBeVisible();
+  await page.getByRole("link", { name: "The change" }).click();
+  await expect(page.getByText("Rolled back").first()).toBeVisible();
 });

@@ -15,6 +15,32 @@ pub struct Settings {
     pub session: SessionSettings,
     pub security: SecuritySettings,
     pub log: LogSettings,
+    pub worker: WorkerSettings,
+}
+
+/// The worker that carries out signed-off rollbacks (inside `serve`, or alone: `rollgate worker`).
+#[derive(Debug, Clone, Deserialize)]
+#[serde(default)]
+pub struct WorkerSettings {
+    /// Run the worker inside `serve`.
+    pub enabled: bool,
+    /// Fallback poll for due jobs when no wake-up arrives.
+    pub poll_seconds: u64,
+    /// Jobs carried out at once by one process.
+    pub concurrency: usize,
+    /// A claim lasts this long without renewal; a dead worker's job is then taken over.
+    pub lease_seconds: i64,
+}
+
+impl Default for WorkerSettings {
+    fn default() -> Self {
+        Self {
+            enabled: true,
+            poll_seconds: 5,
+            concurrency: 4,
+            lease_seconds: 60,
+        }
+    }
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -180,6 +206,9 @@ impl Settings {
         }
         if let Some(v) = var("ROLLGATE_SECRET_KEY_FILE") {
             self.security.secret_key_file = v;
+        }
+        if let Some(v) = var("ROLLGATE_WORKER") {
+            self.worker.enabled = parse("ROLLGATE_WORKER", v)?;
         }
         if let Some(v) = var("ROLLGATE_LOG_FORMAT") {
             self.log.format = v;

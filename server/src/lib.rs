@@ -9,3 +9,4 @@ pub mod rest;
 pub mod session_store;
 pub mod startup;
 pub mod telemetry;
+pub mod worker;

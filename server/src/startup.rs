@@ -33,6 +33,10 @@ pub struct Application {
     listener: TcpListener,
     router: Router,
     db: Db,
+    worker: Option<(
+        app::execution::runner::Runner,
+        crate::configuration::WorkerSettings,
+    )>,
 }
 
 impl Application {
@@ -57,11 +61,16 @@ impl Application {
             max_failed_logins: settings.security.max_failed_logins.max(1),
             lockout: chrono::Duration::minutes(settings.security.lockout_minutes.max(1)),
         };
+        let secret_key = load_secret_key(&settings.security)?;
+        let worker = settings.worker.enabled.then(|| {
+            let runner = crate::worker::runner(db.clone(), secret_key.clone(), &settings.worker);
+            (runner, settings.worker.clone())
+        });
         let state = AppState {
             leptos_options,
             db: db.clone(),
             security,
-            secret_key: load_secret_key(&settings.security)?,
+            secret_key,
         };
         let store = AnySessionStore::migrated(&db)
             .await
@@ -71,6 +80,7 @@ impl Application {
             listener,
             router,
             db,
+            worker,
         })
     }
 
@@ -87,6 +97,9 @@ impl Application {
 
     /// Serves until Ctrl-C / SIGTERM, then finishes in-flight requests.
     pub async fn run_until_stopped(self) -> std::io::Result<()> {
+        if let Some((runner, settings)) = self.worker {
+            tokio::spawn(crate::worker::run(runner, settings));
+        }
         let service = self
             .router
             .into_make_service_with_connect_info::<SocketAddr>();
@@ -200,7 +213,7 @@ pub fn router(state: AppState, store: AnySessionStore, session: &SessionSettings
 
 /// The key that seals connector secrets: from the settings, else the key file (created with
 /// a fresh random key at first start, readable by this user only).
-fn load_secret_key(s: &crate::configuration::SecuritySettings) -> anyhow::Result<SecretKey> {
+pub fn load_secret_key(s: &crate::configuration::SecuritySettings) -> anyhow::Result<SecretKey> {
     use secrecy::ExposeSecret;
     if let Some(key) = &s.secret_key {
         return SecretKey::from_base64(key.expose_secret())

@@ -249,12 +249,13 @@ pub struct DecisionRow {
     pub decided_at: DateTime<Utc>,
     pub voided_at: Option<DateTime<Utc>>,
     pub void_reason: Option<String>,
+    pub renewal: i32,
 }
 
 /// Every decision on the plan, newest first.
 pub async fn decisions(conn: &mut Conn<'_>, plan_id: i64) -> Result<Vec<DecisionRow>, DbError> {
     let sql = "SELECT d.id, d.revision, d.content_hash, d.approver_id, u.username AS approver, d.group_id, g.name AS group_name, \
-               d.decision, d.reason, d.request_key, d.decided_at, d.voided_at, d.void_reason \
+               d.decision, d.reason, d.request_key, d.decided_at, d.voided_at, d.void_reason, d.renewal \
                FROM approval_decisions d JOIN users u ON u.id = d.approver_id LEFT JOIN approval_groups g ON g.id = d.group_id \
                WHERE d.plan_id = $1 ORDER BY d.id DESC";
     Ok(conn_run!(conn, |c| sqlx::query_as(sql)
@@ -286,12 +287,14 @@ pub struct NewDecision<'a> {
     pub change_author_id: i64,
     pub request_key: &'a str,
     pub at: DateTime<Utc>,
+    /// 0, or one more than the expired approval this one renews.
+    pub renewal: i32,
 }
 
 pub async fn insert_decision(tx: &mut Tx, d: &NewDecision<'_>) -> Result<i64, DbError> {
     let sql = "INSERT INTO approval_decisions (plan_id, revision, content_hash, approver_id, group_id, decision, reason, \
-               plan_author_id, change_author_id, request_key, decided_at) \
-               VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) RETURNING id";
+               plan_author_id, change_author_id, request_key, decided_at, renewal) \
+               VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12) RETURNING id";
     Ok(tx_run!(tx, |c| sqlx::query_scalar(sql)
         .bind(d.plan_id)
         .bind(d.revision)
@@ -304,8 +307,27 @@ pub async fn insert_decision(tx: &mut Tx, d: &NewDecision<'_>) -> Result<i64, Db
         .bind(d.change_author_id)
         .bind(d.request_key)
         .bind(d.at)
+        .bind(d.renewal)
         .fetch_one(c)
         .await)?)
+}
+
+/// Voids one decision (an expired approval being renewed).
+pub async fn void_decision(
+    tx: &mut Tx,
+    id: i64,
+    why: &str,
+    at: DateTime<Utc>,
+) -> Result<(), DbError> {
+    let sql = "UPDATE approval_decisions SET voided_at = $1, void_reason = $2 WHERE id = $3 AND voided_at IS NULL";
+    tx_run!(tx, |c| sqlx::query(sql)
+        .bind(at)
+        .bind(why)
+        .bind(id)
+        .execute(c)
+        .await
+        .map(|_| ()))?;
+    Ok(())
 }
 
 /// Voids every live decision on revisions before `revision`; returns how many.
@@ -402,18 +424,24 @@ pub struct InboxRow {
     pub requirements_json: String,
     /// The user decided on an earlier revision, voided by an edit.
     pub revised: bool,
+    /// When the user approved this revision, if they did (the approval may have expired).
+    pub approved_at: Option<DateTime<Utc>>,
+    pub expiry_hours: i64,
 }
 
-/// Plans waiting for decisions on their current revision that `user_id` has not decided, in
-/// groups the user is in; newest submission first.
+/// Plans waiting for decisions on their current revision that `user_id` has not decided or only
+/// approved (the caller drops approvals still valid); newest submission first.
 pub async fn inbox(conn: &mut Conn<'_>, user_id: i64) -> Result<Vec<InboxRow>, DbError> {
     let sql = "SELECT p.id AS plan_id, c.id AS change_id, c.title, p.current_revision AS revision, r.submitted_at, \
                r.requirements_json, EXISTS (SELECT 1 FROM approval_decisions v WHERE v.plan_id = p.id \
-               AND v.approver_id = $1 AND v.voided_at IS NOT NULL) AS revised \
+               AND v.approver_id = $1 AND v.voided_at IS NOT NULL AND v.revision < p.current_revision) AS revised, \
+               d.decided_at AS approved_at, r.expiry_hours \
                FROM plans p JOIN changes c ON c.id = p.change_id \
                JOIN approval_requests r ON r.plan_id = p.id AND r.revision = p.current_revision \
+               LEFT JOIN approval_decisions d ON d.plan_id = p.id AND d.revision = p.current_revision \
+                    AND d.approver_id = $1 AND d.voided_at IS NULL \
                WHERE p.status = 'in_review' AND p.author_id <> $1 AND c.author_id <> $1 \
-               AND NOT EXISTS (SELECT 1 FROM approval_decisions d WHERE d.plan_id = p.id AND d.revision = p.current_revision AND d.approver_id = $1) \
+               AND (d.id IS NULL OR d.decision = 'approve') \
                ORDER BY r.submitted_at DESC, p.id DESC LIMIT 200";
     Ok(conn_run!(conn, |c| sqlx::query_as(sql)
         .bind(user_id)

@@ -145,21 +145,8 @@ pub async fn decide(
     )
     .map_err(|r| PlanError::Refused(r.message().into()))?;
     let decisions = repo::decisions(&mut Conn::Tx(&mut tx), d.plan_id).await?;
-    if let Some(prev) = decisions
-        .iter()
-        .find(|x| x.revision == d.revision && x.approver_id == who.id)
-    {
-        let verb = if prev.decision == "approve" {
-            "approved"
-        } else {
-            "rejected"
-        };
-        return Err(PlanError::Refused(format!(
-            "You already {verb} revision {} of this plan.",
-            d.revision
-        )));
-    }
     let expiry = Duration::hours(request.expiry_hours);
+    let renewal = renewal_number(&mut tx, &decisions, d.revision, who.id, expiry, now).await?;
     let approvals: Vec<Approval> = decisions
         .iter()
         .filter(|x| x.decision == "approve")
@@ -199,6 +186,7 @@ pub async fn decide(
         change_author_id: change.author.id,
         request_key: key,
         at: now,
+        renewal,
     };
     let decision_id = repo::insert_decision(&mut tx, &new)
         .await
@@ -254,7 +242,47 @@ pub async fn decide(
         }
     };
     tx.commit().await?;
+    if let Outcome::SignedOff { .. } = outcome {
+        crate::execution::wake();
+    }
     Ok(outcome)
+}
+
+/// The renewal number of a new decision by `approver` on `revision`: 0 for a first decision; an
+/// approval past its expiry is voided and renewed with the next number; any other earlier
+/// decision refuses.
+async fn renewal_number(
+    tx: &mut crate::db::Tx,
+    decisions: &[repo::DecisionRow],
+    revision: i32,
+    approver: i64,
+    expiry: Duration,
+    now: DateTime<Utc>,
+) -> Result<i32, PlanError> {
+    let mine: Vec<&repo::DecisionRow> = decisions
+        .iter()
+        .filter(|x| x.revision == revision && x.approver_id == approver)
+        .collect();
+    let next = mine.iter().map(|x| x.renewal + 1).max().unwrap_or(0);
+    let Some(live) = mine.iter().find(|x| x.voided_at.is_none()) else {
+        return Ok(next);
+    };
+    if live.decision == "approve" && live.decided_at + expiry <= now {
+        let why = format!(
+            "expired at {} UTC; renewed by a new approval",
+            (live.decided_at + expiry).format("%Y-%m-%d %H:%M")
+        );
+        repo::void_decision(tx, live.id, &why, now).await?;
+        return Ok(next);
+    }
+    let verb = if live.decision == "approve" {
+        "approved"
+    } else {
+        "rejected"
+    };
+    Err(PlanError::Refused(format!(
+        "You already {verb} revision {revision} of this plan."
+    )))
 }
 
 fn replayed(status: PlanStatus) -> Outcome {
@@ -319,6 +347,7 @@ async fn sign_off(
                       "run_after": run_after.map(|t| t.to_rfc3339())}),
     })
     .await?;
+    crate::execution::notify_others(tx).await?;
     Ok(Outcome::SignedOff {
         execution_id,
         run_after,

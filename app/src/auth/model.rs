@@ -74,6 +74,8 @@ pub enum Permission {
     /// Approve or reject submitted plans (group membership decides which).
     DecidePlans,
     ManagePolicies,
+    /// Retry or skip a halted step, abort a rollback, mark a manual step done.
+    OperateRollbacks,
 }
 
 impl Permission {
@@ -92,6 +94,7 @@ impl Permission {
             Permission::PlanRollbacks => &[Role::Requester],
             Permission::DecidePlans => &[Role::Approver],
             Permission::ManagePolicies => &[Role::Admin],
+            Permission::OperateRollbacks => &[Role::Requester, Role::Admin],
         }
     }
 }

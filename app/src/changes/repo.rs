@@ -12,7 +12,7 @@ use crate::{
     bind_args,
     catalog::model::{ComponentKind, ComponentRef},
     conn_run,
-    db::{placeholders_from, Arg, Conn, DbError, Tx, Where},
+    db::{placeholders_from, Arg, Backend, Conn, DbError, Tx, Where},
     tx_run,
 };
 
@@ -171,14 +171,22 @@ pub async fn list(
     conn: &mut Conn<'_>,
     f: &ChangeFilter,
     component_id: Option<i64>,
+    author_id: Option<i64>,
     limit: i64,
 ) -> Result<Vec<ChangeSummary>, DbError> {
     let mut w = Where::default();
+    // Status and kind have a handful of values each: when a selective filter is present their
+    // indexes must not win (SQLite has no statistics to tell), so they are written as expressions.
+    let narrow = component_id.is_some() || author_id.is_some() || f.q.is_some();
+    let few = |column: &str| match narrow {
+        true => format!("{column} || '' = ?"),
+        false => format!("{column} = ?"),
+    };
     if let Some(s) = f.status {
-        w.push("c.status = ?", [Arg::Text(s.as_str().into())]);
+        w.push(&few("c.status"), [Arg::Text(s.as_str().into())]);
     }
     if let Some(k) = f.kind {
-        w.push("c.kind = ?", [Arg::Text(k.as_str().into())]);
+        w.push(&few("c.kind"), [Arg::Text(k.as_str().into())]);
     }
     if let Some(id) = component_id {
         w.push(
@@ -186,17 +194,11 @@ pub async fn list(
             [Arg::Int(id)],
         );
     }
-    if let Some(a) = &f.author {
-        w.push(
-            "c.author_id = (SELECT id FROM users WHERE username_lower = ?)",
-            [Arg::Text(a.clone())],
-        );
+    if let Some(id) = author_id {
+        w.push("c.author_id = ?", [Arg::Int(id)]);
     }
     if let Some(q) = &f.q {
-        w.push(
-            "c.title_lower LIKE ? ESCAPE '\\'",
-            [Arg::Text(crate::catalog::repo::like(q))],
-        );
+        title_search(&mut w, conn.backend(), q);
     }
     if let Some(d) = f.from {
         w.push(
@@ -242,6 +244,32 @@ pub async fn list(
             components: r.components,
         })
         .collect())
+}
+
+/// Substring search on titles. SQLite's trigram index answers a phrase query of three or more
+/// characters; PostgreSQL's trigram index serves `LIKE` itself.
+fn title_search(w: &mut Where, backend: Backend, q: &str) {
+    let q = q.to_lowercase();
+    if backend == Backend::Sqlite && q.chars().count() >= 3 {
+        w.push(
+            "c.id IN (SELECT rowid FROM changes_title_fts WHERE changes_title_fts MATCH ?)",
+            [Arg::Text(format!("\"{}\"", q.replace('"', "\"\"")))],
+        );
+    } else {
+        w.push(
+            "c.title_lower LIKE ? ESCAPE '\\'",
+            [Arg::Text(crate::catalog::repo::like(&q))],
+        );
+    }
+}
+
+/// The id of a user by lower-cased username, if there is one.
+pub async fn user_id(conn: &mut Conn<'_>, username: &str) -> Result<Option<i64>, DbError> {
+    let sql = "SELECT id FROM users WHERE username_lower = $1";
+    Ok(conn_run!(conn, |x| sqlx::query_scalar(sql)
+        .bind(username.to_lowercase())
+        .fetch_optional(x)
+        .await)?)
 }
 
 /// Component ids by lower-cased name, for the given names.

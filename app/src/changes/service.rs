@@ -166,7 +166,7 @@ pub async fn update(
     Ok(())
 }
 
-/// A page of changes; an unknown component name in the filter is a validation error.
+/// A page of changes; an unknown component or author in the filter is a validation error.
 pub async fn list(db: &Db, f: &ChangeFilter) -> Result<ChangesPage, ChangeError> {
     let mut conn = Conn::Db(db);
     let component_id = match &f.component {
@@ -181,7 +181,16 @@ pub async fn list(db: &Db, f: &ChangeFilter) -> Result<ChangesPage, ChangeError>
             })?)
         }
     };
-    let mut changes = repo::list(&mut conn, f, component_id, PAGE_SIZE + 1).await?;
+    let author_id = match &f.author {
+        None => None,
+        Some(name) => Some(repo::user_id(&mut conn, name).await?.ok_or_else(|| {
+            ChangeError::Invalid(vec![FieldError::new(
+                "author",
+                format!("`{name}` is not a user of Rollgate"),
+            )])
+        })?),
+    };
+    let mut changes = repo::list(&mut conn, f, component_id, author_id, PAGE_SIZE + 1).await?;
     let next = (changes.len() as i64 > PAGE_SIZE).then(|| {
         changes.truncate(PAGE_SIZE as usize);
         let last = &changes[changes.len() - 1];

@@ -222,3 +222,56 @@ backend_test!(
     list_filters,
     filters_and_keyset_pages_cover_every_change_once
 );
+
+async fn title_search_finds_any_part_of_a_title_and_follows_edits(t: &TestDb) {
+    seed_chain(&t.db).await;
+    let ana = add_user(&t.db, "ana", &["requester"], &[]).await;
+    let id = record(&t.db, ana, &input("Orders v2 draft", &["staged"]))
+        .await
+        .unwrap();
+    record(&t.db, ana, &input("Refund \"quoted\" 100% fix", &["mart"]))
+        .await
+        .unwrap();
+    let edit = NewChange::parse(&input("Orders v2.1 hotfix", &["staged"]), Utc::now()).unwrap();
+    service::update(&t.db, &Ctx::system(), id, 1, &edit)
+        .await
+        .unwrap();
+    let titles = |q: &str| {
+        let (db, query) = (
+            t.db.clone(),
+            ChangeQuery {
+                q: q.into(),
+                ..Default::default()
+            },
+        );
+        async move {
+            let page = service::list(&db, &query.parse().unwrap()).await.unwrap();
+            page.changes
+                .into_iter()
+                .map(|c| c.title)
+                .collect::<Vec<_>>()
+        }
+    };
+    assert_eq!(titles("V2.1 HOT").await, ["Orders v2.1 hotfix"]);
+    assert_eq!(titles("rs v").await, ["Orders v2.1 hotfix"]);
+    assert!(titles("draft").await.is_empty(), "the old title is gone");
+    assert_eq!(titles("\"quoted\"").await, ["Refund \"quoted\" 100% fix"]);
+    assert_eq!(titles("0%").await, ["Refund \"quoted\" 100% fix"]);
+    assert_eq!(titles("%").await, ["Refund \"quoted\" 100% fix"]);
+    assert_eq!(titles("fix").await.len(), 2);
+    let err = service::list(
+        &t.db,
+        &ChangeQuery {
+            author: "ghost".into(),
+            ..Default::default()
+        }
+        .parse()
+        .unwrap(),
+    )
+    .await;
+    assert!(matches!(err, Err(ChangeError::Invalid(e)) if e[0].field == "author"));
+}
+backend_test!(
+    title_search,
+    title_search_finds_any_part_of_a_title_and_follows_edits
+);

@@ -69,6 +69,16 @@ impl<'a> From<&'a mut Tx> for Conn<'a> {
     }
 }
 
+impl Conn<'_> {
+    pub fn backend(&self) -> Backend {
+        match self {
+            Conn::Db(db) => db.backend(),
+            Conn::Tx(Tx::Sqlite(_)) => Backend::Sqlite,
+            Conn::Tx(Tx::Postgres(_)) => Backend::Postgres,
+        }
+    }
+}
+
 impl Db {
     /// Connects without running migrations; SQLite files are created when missing.
     pub async fn connect(settings: &DbSettings) -> anyhow::Result<Self> {

@@ -135,10 +135,15 @@ pub async fn page(db: &Db, viewer: &CurrentUser, id: i64) -> Result<PlanPage, Pl
         };
         match quorum::may_decide(viewer.id, &mine, author, change.author.id, &r.requirements) {
             Err(refusal) => rights.decide_refusal = Some(refusal.message().into()),
-            Ok(()) => match rows
-                .iter()
-                .find(|d| d.revision == plan.current_revision && d.approver_id == viewer.id)
-            {
+            Ok(()) => match rows.iter().find(|d| {
+                d.revision == plan.current_revision
+                    && d.approver_id == viewer.id
+                    && d.voided_at.is_none()
+            }) {
+                Some(d) if d.decision == "approve" && d.decided_at + expiry <= now => {
+                    rights.decide = true;
+                    rights.renew = true;
+                }
                 Some(d) => {
                     let verb = if d.decision == "approve" {
                         "approved"
@@ -184,8 +189,13 @@ pub async fn page(db: &Db, viewer: &CurrentUser, id: i64) -> Result<PlanPage, Pl
 pub async fn inbox(db: &Db, viewer: &CurrentUser) -> Result<Vec<InboxItem>, PlanError> {
     let mine: HashSet<i64> = viewer.groups.iter().map(|g| g.id).collect();
     let rows = approvals_repo::inbox(&mut Conn::Db(db), viewer.id).await?;
+    let now = Utc::now();
     Ok(rows
         .into_iter()
+        .filter(|row| {
+            row.approved_at
+                .is_none_or(|t| t + Duration::hours(row.expiry_hours) <= now)
+        })
         .filter_map(|row| {
             let reqs: Vec<Requirement> = serde_json::from_str(&row.requirements_json).ok()?;
             let groups: Vec<String> = reqs
@@ -201,6 +211,7 @@ pub async fn inbox(db: &Db, viewer: &CurrentUser) -> Result<Vec<InboxItem>, Plan
                 submitted_at: row.submitted_at,
                 groups,
                 revised: row.revised,
+                renew: row.approved_at.is_some(),
             })
         })
         .collect())

@@ -66,6 +66,8 @@ pub struct Rights {
     pub decide: bool,
     /// Why the viewer may not decide, when they are an approver who cannot.
     pub decide_refusal: Option<String>,
+    /// The viewer's approval of this revision expired: deciding again renews it.
+    pub renew: bool,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -98,4 +100,6 @@ pub struct InboxItem {
     pub groups: Vec<String>,
     /// The viewer decided on an earlier revision; an edit voided that decision.
     pub revised: bool,
+    /// The viewer's approval of this revision expired before the sign-off.
+    pub renew: bool,
 }

@@ -658,3 +658,63 @@ backend_test!(
     break_glass,
     break_glass_needs_one_more_engineering_approval_and_starts_at_once
 );
+
+async fn an_expired_approval_no_longer_counts_and_its_approver_may_renew_it(t: &TestDb) {
+    let w = world(&t.db, 1).await;
+    submit(&t.db, &w).await;
+    let (revision, content_hash) = current(&t.db, w.plan_id).await;
+    let decision = |key: &str| Decision {
+        plan_id: w.plan_id,
+        revision,
+        content_hash: content_hash.clone(),
+        approve: true,
+        reason: String::new(),
+        request_key: key.into(),
+    };
+    let yesterday = Utc::now() - chrono::Duration::hours(25);
+    for (who, key) in [(&w.product, "p1"), (&w.governance, "g1")] {
+        decide(&t.db, &Ctx::system(), who, decision(key), yesterday)
+            .await
+            .unwrap();
+    }
+    assert_eq!(
+        approve(&t.db, w.plan_id, &w.engineers[0], "e1")
+            .await
+            .unwrap(),
+        Outcome::Recorded,
+        "two of the three approvals are past the 24 hours"
+    );
+    let product = viewer(
+        &w.product,
+        &[Role::Approver],
+        &[group_id(&t.db, "Product").await],
+    );
+    let inbox = load::inbox(&t.db, &product).await.unwrap();
+    assert!(inbox.iter().any(|i| i.plan_id == w.plan_id && i.renew));
+    let page = load::page(&t.db, &product, w.plan_id).await.unwrap();
+    assert!(page.rights.decide && page.rights.renew);
+
+    assert_eq!(
+        approve(&t.db, w.plan_id, &w.product, "p2").await.unwrap(),
+        Outcome::Recorded
+    );
+    let Err(PlanError::Refused(m)) = approve(&t.db, w.plan_id, &w.product, "p3").await else {
+        panic!("a live approval is not renewed twice")
+    };
+    assert!(m.contains("You already approved"), "{m}");
+    let outcome = approve(&t.db, w.plan_id, &w.governance, "g2")
+        .await
+        .unwrap();
+    assert!(matches!(outcome, Outcome::SignedOff { .. }), "{outcome:?}");
+    let voided = count(
+        &t.db,
+        "SELECT COUNT(*) FROM approval_decisions WHERE void_reason LIKE 'expired at %; renewed by a new approval'",
+    )
+    .await;
+    assert_eq!(voided, 2);
+    assert_eq!(count(&t.db, "SELECT COUNT(*) FROM executions").await, 1);
+}
+backend_test!(
+    renew_expired,
+    an_expired_approval_no_longer_counts_and_its_approver_may_renew_it
+);

@@ -318,6 +318,8 @@ async fn measure(base: &str, pid: u32) -> anyhow::Result<()> {
         true,
     )
     .await?;
+    let rare_text = latencies(base, "/changes?q=change+4242", true).await?;
+    let common_text = latencies(base, "/changes?q=pipeline", true).await?;
     let middle =
         chrono::Utc::now() - chrono::Duration::days(400) + chrono::Duration::minutes(5 * 50_000);
     let paged = latencies(
@@ -339,6 +341,8 @@ async fn measure(base: &str, pid: u32) -> anyhow::Result<()> {
         ("changes, newest 50 of 100 000", changes),
         ("changes, by component + kind", by_component),
         ("changes, title search + status + author", by_text),
+        ("changes, title search, 11 of 100 000 match", rare_text),
+        ("changes, title search, every title matches", common_text),
         ("changes, kind, keyset page deep in the list", paged),
     ] {
         println!(

@@ -1,4 +1,4 @@
-//! `rollgate serve | user add | audit verify | audit export | migrate`.
+//! `rollgate serve | worker | user add | audit verify | audit export | migrate`.
 
 mod audit;
 mod demo;
@@ -36,6 +36,8 @@ pub enum Command {
         #[arg(long)]
         demo: bool,
     },
+    /// Run only the worker that carries out signed-off rollbacks (no web server).
+    Worker,
     /// Apply database migrations and exit.
     Migrate,
     /// Manage users.
@@ -49,7 +51,7 @@ pub enum Command {
 pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     let settings = Settings::load(cli.config.as_deref())?;
     let command = cli.command.unwrap_or(Command::Serve { demo: false });
-    let serving = matches!(command, Command::Serve { .. });
+    let serving = matches!(command, Command::Serve { .. } | Command::Worker);
     // Commands other than `serve` keep the console for their own output.
     let filter = if serving {
         settings.log.filter.clone()
@@ -63,6 +65,16 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     ));
     match command {
         Command::Serve { demo } => serve(settings, demo).await,
+        Command::Worker => {
+            let db = connect_and_migrate(&settings.database).await?;
+            let key = crate::startup::load_secret_key(&settings.security)?;
+            let runner = crate::worker::runner(db, key, &settings.worker);
+            tokio::select! {
+                _ = crate::worker::run(runner, settings.worker.clone()) => {}
+                _ = tokio::signal::ctrl_c() => {}
+            }
+            Ok(ExitCode::SUCCESS)
+        }
         Command::Migrate => {
             connect_and_migrate(&settings.database).await?;
             println!("Database is up to date.");

@@ -22,6 +22,7 @@ struct Targets {
     token: String,
     connector: String,
     plan: String,
+    execution: String,
 }
 
 const ALL: [&str; 5] = ROLES;
@@ -183,6 +184,25 @@ fn server_fns(t: &Targets) -> Vec<ServerFnCase> {
             ],
             vec!["approver"],
         ),
+        (
+            "executions/get",
+            vec![("id", t.execution.clone())],
+            ALL.to_vec(),
+        ),
+        (
+            "executions/version",
+            vec![("id", t.execution.clone())],
+            ALL.to_vec(),
+        ),
+        (
+            "executions/operate",
+            vec![
+                ("id", t.execution.clone()),
+                ("operation", s("abort")),
+                ("note", s("stop x")),
+            ],
+            vec!["requester", "admin"],
+        ),
         ("policies/list", vec![], vec!["admin"]),
         (
             "policies/save",
@@ -310,7 +330,33 @@ async fn setup() -> (TestApp, Targets) {
     let plan = app::plans::service::draft(&app.db, &Ctx::system(), &author, change)
         .await
         .unwrap();
+    // A submitted plan with a job that never comes due (no start moment): the worker leaves it be.
+    app::plans::service::submit(
+        &app.db,
+        &Ctx::system(),
+        &author,
+        plan,
+        1,
+        None,
+        chrono::Utc::now(),
+    )
+    .await
+    .unwrap();
+    let mut tx = app.db.begin().await.unwrap();
+    let (_, execution) = app::approvals::repo::insert_sign_off(
+        &mut tx,
+        plan,
+        1,
+        "0",
+        false,
+        None,
+        chrono::Utc::now(),
+    )
+    .await
+    .unwrap();
+    tx.commit().await.unwrap();
     let targets = Targets {
+        execution: execution.to_string(),
         plan: plan.to_string(),
         connector: connector.to_string(),
         user: target.to_string(),

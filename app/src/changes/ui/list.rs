@@ -64,50 +64,21 @@ fn Changes(user: CurrentUser) -> impl IntoView {
     let url = use_query_map();
     let query = move || url.with(query_from_url);
     let page = Resource::new(query, list_changes);
-    let q = query();
-    let field_error = move |name: &'static str| {
-        Signal::derive(move || {
-            page.get()
-                .and_then(|r| r.err())
-                .and_then(|e| e.field_message(name))
-        })
-    };
-    let text_filter = |label: &'static str,
-                       name: &'static str,
-                       kind: &'static str,
-                       value: String| {
-        view! {
-            <div class="field" class:field--invalid=move || field_error(name).get().is_some()>
-                <label class="field__label" for=format!("filter-{name}")>{label}</label>
-                <input class="field__input" id=format!("filter-{name}") name=name type=kind value=value />
-                {move || field_error(name).get().map(|m| view! { <p class="field__error">{m}</p> })}
-            </div>
-        }
-    };
     view! {
         <PageHeader title="Changes".to_string() lead="What was deployed to the data pipelines, newest first.".to_string()>
             {user.can(Permission::RecordChanges).then(|| view! { <a class="button button--primary" href="/changes/new">"Record a change"</a> })}
         </PageHeader>
-        <form class="filters" method="get" action="/changes" role="search" aria-label="Filter changes">
-            {text_filter("Title contains", "q", "search", q.q.clone())}
-            <Select label="Status" name="status" options=status_options() selected=q.status.clone() error=field_error("status") />
-            <Select label="Kind" name="kind" options=kind_options(true) selected=q.kind.clone() error=field_error("kind") />
-            {text_filter("Component", "component", "text", q.component.clone())}
-            {text_filter("Author (username)", "author", "text", q.author.clone())}
-            {text_filter("Deployed from", "from", "date", q.from.clone())}
-            {text_filter("Deployed to", "to", "date", q.to.clone())}
-            <div class="filters__actions">
-                <button class="button" type="submit">"Filter"</button>
-                <a class="button button--quiet" href="/changes">"Clear"</a>
-            </div>
-        </form>
-        <Transition fallback=|| view! { <p class="loading">"Loading…"</p> }>
+        <Transition fallback=move || view! { <Filters q=query() errors=None /><p class="loading">"Loading…"</p> }>
             {move || Suspend::new(async move {
                 let result = page.await;
-                if let Err(AppError::Validation { .. }) = &result {
-                    return view! { <p class="notice notice--error" role="alert">"Please correct the filters marked above."</p> }.into_any();
+                if let Err(e @ AppError::Validation { .. }) = result {
+                    return view! {
+                        <Filters q=query() errors=Some(e) />
+                        <p class="notice notice--error" role="alert">"Please correct the filters marked above."</p>
+                    }.into_any();
                 }
-                loaded(async move {
+                let filters = view! { <Filters q=query() errors=None /> };
+                let listing = loaded(async move {
                     let page = result?;
                     let next = page.next.map(|n| href(&ChangeQuery { after: n, ..query() }));
                     let first = (!query().after.is_empty()).then(|| href(&ChangeQuery { after: String::new(), ..query() }));
@@ -124,9 +95,46 @@ fn Changes(user: CurrentUser) -> impl IntoView {
                             {next.map(|h| view! { <a href=h>"Older →"</a> })}
                         </nav>
                     })
-                }.await).into_any()
+                }.await);
+                view! { {filters} {listing} }.into_any()
             })}
         </Transition>
+    }
+}
+
+/// The filter form, showing the query's values and the server's message beside each bad field.
+#[component]
+fn Filters(q: ChangeQuery, errors: Option<AppError>) -> impl IntoView {
+    let message = move |name: &str| errors.as_ref().and_then(|e| e.field_message(name));
+    let text_filter = |label: &'static str,
+                       name: &'static str,
+                       kind: &'static str,
+                       value: String| {
+        let error = message(name);
+        let invalid = error.is_some();
+        view! {
+            <div class="field" class:field--invalid=invalid>
+                <label class="field__label" for=format!("filter-{name}")>{label}</label>
+                <input class="field__input" id=format!("filter-{name}") name=name type=kind value=value
+                    aria-invalid=invalid.then_some("true") />
+                {error.map(|m| view! { <p class="field__error">{m}</p> })}
+            </div>
+        }
+    };
+    view! {
+        <form class="filters" method="get" action="/changes" role="search" aria-label="Filter changes">
+            {text_filter("Title contains", "q", "search", q.q)}
+            <Select label="Status" name="status" options=status_options() selected=q.status error=Signal::stored(message("status")) />
+            <Select label="Kind" name="kind" options=kind_options(true) selected=q.kind error=Signal::stored(message("kind")) />
+            {text_filter("Component", "component", "text", q.component)}
+            {text_filter("Author (username)", "author", "text", q.author)}
+            {text_filter("Deployed from", "from", "date", q.from)}
+            {text_filter("Deployed to", "to", "date", q.to)}
+            <div class="filters__actions">
+                <button class="button" type="submit">"Filter"</button>
+                <a class="button button--quiet" href="/changes">"Clear"</a>
+            </div>
+        </form>
     }
 }
 

@@ -37,6 +37,7 @@ fn Inbox() -> impl IntoView {
                                         <td>
                                             <a href=format!("/plans/{}", i.plan_id)>{i.change_title.clone()}</a>
                                             {i.revised.then(|| view! { " " <span class="badge">"Changed since your decision"</span> })}
+                                            {i.renew.then(|| view! { " " <span class="badge">"Your approval expired"</span> })}
                                         </td>
                                         <td>{i.revision}</td>
                                         <td>{i.groups.join(", ")}</td>

@@ -125,6 +125,9 @@ fn Decide(p: Page, decide: ServerAction<DecidePlan>) -> impl IntoView {
         <section class="panel" aria-label="Your decision">
             {p.rights.decide_refusal.clone().map(|m| view! { <p class="notice">{m}</p> })}
             <ErrorNotice error=decide_errors.general() />
+            {p.rights.renew.then(|| view! {
+                <p class="notice">"Your approval of this revision expired before the plan was signed off. Approve again to renew it."</p>
+            })}
             {p.rights.decide.then(|| view! {
                 <ActionForm action=decide attr:class="form decide">
                     <h3>{format!("Your decision on revision {}", p.revision.number)}</h3>
@@ -193,6 +196,7 @@ fn SignedOff(s: SignOff) -> impl IntoView {
             <strong>{format!("Signed off {}", when(s.signed_at))}</strong>
             {format!(" — revision {}{}. Rollback job #{} ({}) starts {start}.", s.revision,
                 if s.break_glass { ", break-glass" } else { "" }, s.execution_id, s.execution_status)}
+            " " <a href=format!("/executions/{}", s.execution_id)>"Follow the rollback"</a>
         </div>
     }
 }

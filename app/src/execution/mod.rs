@@ -1,0 +1,62 @@
+//! Execution: the job a sign-off creates, carried out by a worker against the pipeline's
+//! orchestrator, step by step with evidence, verified stage by stage, steered by operators.
+
+pub mod api;
+pub mod model;
+pub mod ui;
+
+#[cfg(feature = "ssr")]
+pub mod airflow;
+#[cfg(feature = "ssr")]
+pub mod connector;
+#[cfg(feature = "ssr")]
+pub mod http;
+#[cfg(feature = "ssr")]
+pub mod load;
+#[cfg(feature = "ssr")]
+pub mod repo;
+#[cfg(feature = "ssr")]
+pub mod runner;
+#[cfg(feature = "ssr")]
+pub mod service;
+#[cfg(feature = "ssr")]
+pub mod steps;
+#[cfg(feature = "ssr")]
+pub mod webhook;
+
+#[cfg(all(test, feature = "ssr"))]
+mod fake_airflow;
+#[cfg(all(test, feature = "ssr"))]
+mod tests;
+
+#[cfg(feature = "ssr")]
+static JOBS: std::sync::LazyLock<tokio::sync::Notify> =
+    std::sync::LazyLock::new(tokio::sync::Notify::new);
+
+/// Tells this process's worker that a job may be due (after the commit that made it so).
+#[cfg(feature = "ssr")]
+pub fn wake() {
+    JOBS.notify_one();
+}
+
+/// Resolves when `wake` is called (or was called since the last wait).
+#[cfg(feature = "ssr")]
+pub async fn woken() {
+    JOBS.notified().await;
+}
+
+/// The PostgreSQL channel other instances' workers listen on; notified inside the committing
+/// transaction, so it is delivered only if the job really exists.
+#[cfg(feature = "ssr")]
+pub const CHANNEL: &str = "rollgate_jobs";
+
+#[cfg(feature = "ssr")]
+pub async fn notify_others(tx: &mut crate::db::Tx) -> Result<(), crate::db::DbError> {
+    if let crate::db::Tx::Postgres(t) = tx {
+        sqlx::query("SELECT pg_notify($1, '')")
+            .bind(CHANNEL)
+            .execute(&mut **t)
+            .await?;
+    }
+    Ok(())
+}

@@ -1,0 +1,371 @@
+//! SQL for jobs, their steps and evidence. Claims and lease renewals are single statements, so a
+//! worker never holds a transaction open across a remote call.
+
+use chrono::{DateTime, Duration, Utc};
+
+use super::{
+    model::{JobStatus, StepState},
+    steps::{NewStep, StepKind},
+};
+use crate::{
+    conn_run,
+    db::{Backend, Conn, DbError, Tx},
+    tx_run,
+};
+
+/// A job with what the worker needs to carry it out.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct JobRow {
+    pub id: i64,
+    pub plan_id: i64,
+    pub change_id: i64,
+    pub revision: i32,
+    pub content_hash: String,
+    pub status: String,
+    pub run_after: Option<DateTime<Utc>>,
+    pub lease_owner: Option<String>,
+    pub lease_until: Option<DateTime<Utc>>,
+    pub started_at: Option<DateTime<Utc>>,
+    pub finished_at: Option<DateTime<Utc>>,
+    pub reason: String,
+    pub updated_at: DateTime<Utc>,
+    /// This installation's random name (part of remote idempotency keys).
+    pub installation: String,
+}
+
+impl JobRow {
+    pub fn status(&self) -> JobStatus {
+        JobStatus::parse(&self.status).unwrap_or(JobStatus::Halted)
+    }
+}
+
+const JOB_COLUMNS: &str =
+    "e.id, e.plan_id, p.change_id, s.revision, s.content_hash, e.status, e.run_after, \
+     e.lease_owner, e.lease_until, e.started_at, e.finished_at, e.reason, e.updated_at, \
+     (SELECT key FROM installation WHERE id = 1) AS installation";
+
+pub async fn job(conn: &mut Conn<'_>, id: i64) -> Result<JobRow, DbError> {
+    let sql = format!(
+        "SELECT {JOB_COLUMNS} FROM executions e JOIN sign_offs s ON s.id = e.sign_off_id \
+         JOIN plans p ON p.id = e.plan_id WHERE e.id = $1"
+    );
+    Ok(conn_run!(conn, |c| sqlx::query_as(&sql)
+        .bind(id)
+        .fetch_one(c)
+        .await)?)
+}
+
+/// Takes the next due job: a scheduled one whose start has come, or a running one whose lease
+/// expired (its worker died). Returns its id and whether it was scheduled (first start).
+/// PostgreSQL skips rows other workers have locked; SQLite has a single writer.
+pub async fn claim(
+    tx: &mut Tx,
+    backend: Backend,
+    owner: &str,
+    now: DateTime<Utc>,
+    lease: Duration,
+) -> Result<Option<(i64, bool)>, DbError> {
+    let lock = match backend {
+        Backend::Postgres => " FOR UPDATE SKIP LOCKED",
+        Backend::Sqlite => "",
+    };
+    let pick = format!(
+        "SELECT id, status FROM executions \
+         WHERE (status = 'scheduled' AND run_after <= $1) OR (status = 'running' AND lease_until <= $1) \
+         ORDER BY run_after, id LIMIT 1{lock}"
+    );
+    let found: Option<(i64, String)> = tx_run!(tx, |c| sqlx::query_as(&pick)
+        .bind(now)
+        .fetch_optional(c)
+        .await)?;
+    let Some((id, status)) = found else {
+        return Ok(None);
+    };
+    let sql = "UPDATE executions SET status = 'running', lease_owner = $1, lease_until = $2, \
+               started_at = COALESCE(started_at, $3), updated_at = $3 WHERE id = $4";
+    tx_run!(tx, |c| sqlx::query(sql)
+        .bind(owner)
+        .bind(now + lease)
+        .bind(now)
+        .bind(id)
+        .execute(c)
+        .await
+        .map(|_| ()))?;
+    Ok(Some((id, status == "scheduled")))
+}
+
+/// Extends the lease; false when the job is no longer ours (aborted, or taken over).
+pub async fn renew(
+    tx: &mut Tx,
+    id: i64,
+    owner: &str,
+    until: DateTime<Utc>,
+) -> Result<bool, DbError> {
+    let sql = "UPDATE executions SET lease_until = $1 WHERE id = $2 AND lease_owner = $3 AND status = 'running'";
+    Ok(tx_run!(tx, |c| sqlx::query(sql)
+        .bind(until)
+        .bind(id)
+        .bind(owner)
+        .execute(c)
+        .await
+        .map(|r| r.rows_affected() == 1))?)
+}
+
+/// Sets the job's status; the lease is dropped unless it keeps running. `lease_until` None with
+/// status running means "waiting for a person" (no worker claims it).
+pub async fn set_job(
+    tx: &mut Tx,
+    id: i64,
+    status: JobStatus,
+    lease_until: Option<DateTime<Utc>>,
+    reason: &str,
+    now: DateTime<Utc>,
+) -> Result<(), DbError> {
+    let finished = status.is_final().then_some(now);
+    let sql =
+        "UPDATE executions SET status = $1, lease_owner = NULL, lease_until = $2, reason = $3, \
+               finished_at = COALESCE($4, finished_at), updated_at = $5 WHERE id = $6";
+    tx_run!(tx, |c| sqlx::query(sql)
+        .bind(status.as_str())
+        .bind(lease_until)
+        .bind(reason)
+        .bind(finished)
+        .bind(now)
+        .bind(id)
+        .execute(c)
+        .await
+        .map(|_| ()))?;
+    Ok(())
+}
+
+/// Marks the job changed (the live page refetches when `updated_at` moves).
+pub async fn touch(tx: &mut Tx, id: i64, now: DateTime<Utc>) -> Result<(), DbError> {
+    let sql = "UPDATE executions SET updated_at = $1 WHERE id = $2";
+    tx_run!(tx, |c| sqlx::query(sql)
+        .bind(now)
+        .bind(id)
+        .execute(c)
+        .await
+        .map(|_| ()))?;
+    Ok(())
+}
+
+pub async fn insert_steps(
+    tx: &mut Tx,
+    job: i64,
+    steps: &[NewStep],
+    now: DateTime<Utc>,
+) -> Result<(), DbError> {
+    let sql = "INSERT INTO execution_steps (execution_id, position, stage, row_number, kind, check_number, updated_at) \
+               VALUES ($1, $2, $3, $4, $5, $6, $7)";
+    for s in steps {
+        let (kind, check) = match s.kind {
+            StepKind::Action => ("action", None),
+            StepKind::Check(n) => ("check", Some(n)),
+        };
+        tx_run!(tx, |c| sqlx::query(sql)
+            .bind(job)
+            .bind(s.position)
+            .bind(s.stage)
+            .bind(s.row_number)
+            .bind(kind)
+            .bind(check)
+            .bind(now)
+            .execute(c)
+            .await
+            .map(|_| ()))?;
+    }
+    Ok(())
+}
+
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct StepRow {
+    pub id: i64,
+    pub position: i32,
+    pub stage: i32,
+    pub row_number: i32,
+    pub kind: String,
+    pub check_number: Option<i32>,
+    pub state: String,
+    pub retries: i32,
+    pub remote_ref: Option<String>,
+    pub values_json: Option<String>,
+    pub message: String,
+    pub started_at: Option<DateTime<Utc>>,
+    pub finished_at: Option<DateTime<Utc>>,
+}
+
+impl StepRow {
+    pub fn state(&self) -> StepState {
+        StepState::parse(&self.state).unwrap_or(StepState::Failed)
+    }
+
+    pub fn kind(&self) -> StepKind {
+        match self.check_number {
+            Some(n) if self.kind == "check" => StepKind::Check(n),
+            _ => StepKind::Action,
+        }
+    }
+}
+
+pub async fn steps(conn: &mut Conn<'_>, job: i64) -> Result<Vec<StepRow>, DbError> {
+    let sql = "SELECT id, position, stage, row_number, kind, check_number, state, retries, remote_ref, values_json, \
+               message, started_at, finished_at FROM execution_steps WHERE execution_id = $1 ORDER BY position";
+    Ok(conn_run!(conn, |c| sqlx::query_as(sql)
+        .bind(job)
+        .fetch_all(c)
+        .await)?)
+}
+
+/// A step's new state and what came of it.
+pub struct StepUpdate<'a> {
+    pub state: StepState,
+    pub message: &'a str,
+    pub remote_ref: Option<&'a str>,
+    pub values_json: Option<&'a str>,
+}
+
+pub async fn set_step(
+    tx: &mut Tx,
+    id: i64,
+    u: &StepUpdate<'_>,
+    now: DateTime<Utc>,
+) -> Result<(), DbError> {
+    let (started, finished) = match u.state {
+        StepState::Running => (Some(now), None),
+        StepState::Pending => (None, None),
+        _ => (None, Some(now)),
+    };
+    let sql = "UPDATE execution_steps SET state = $1, message = $2, remote_ref = COALESCE($3, remote_ref), \
+               values_json = COALESCE($4, values_json), started_at = COALESCE($5, started_at), \
+               finished_at = $6, updated_at = $7 WHERE id = $8";
+    tx_run!(tx, |c| sqlx::query(sql)
+        .bind(u.state.as_str())
+        .bind(u.message)
+        .bind(u.remote_ref)
+        .bind(u.values_json)
+        .bind(started)
+        .bind(finished)
+        .bind(now)
+        .bind(id)
+        .execute(c)
+        .await
+        .map(|_| ()))?;
+    Ok(())
+}
+
+/// An operator's retry: back to pending, with a new idempotency key (and a new remote run).
+pub async fn retry_step(tx: &mut Tx, id: i64, now: DateTime<Utc>) -> Result<(), DbError> {
+    let sql =
+        "UPDATE execution_steps SET state = 'pending', retries = retries + 1, remote_ref = NULL, \
+               message = '', started_at = NULL, finished_at = NULL, updated_at = $1 WHERE id = $2";
+    tx_run!(tx, |c| sqlx::query(sql)
+        .bind(now)
+        .bind(id)
+        .execute(c)
+        .await
+        .map(|_| ()))?;
+    Ok(())
+}
+
+/// Fails every running step of a job (it was aborted).
+pub async fn stop_running(
+    tx: &mut Tx,
+    job: i64,
+    message: &str,
+    now: DateTime<Utc>,
+) -> Result<(), DbError> {
+    let sql = "UPDATE execution_steps SET state = 'failed', message = $1, finished_at = $2, updated_at = $2 \
+               WHERE execution_id = $3 AND state = 'running'";
+    tx_run!(tx, |c| sqlx::query(sql)
+        .bind(message)
+        .bind(now)
+        .bind(job)
+        .execute(c)
+        .await
+        .map(|_| ()))?;
+    Ok(())
+}
+
+/// One piece of evidence: an HTTP exchange, a check result, an operator's action.
+#[derive(Debug, Clone, Default, sqlx::FromRow)]
+pub struct Evidence {
+    pub kind: String,
+    pub at: DateTime<Utc>,
+    pub method: String,
+    pub url: String,
+    pub status: Option<i32>,
+    pub duration_ms: i64,
+    pub request_body: String,
+    pub response_body: String,
+    pub note: String,
+}
+
+pub async fn add_evidence(
+    tx: &mut Tx,
+    job: i64,
+    step: i64,
+    items: &[Evidence],
+) -> Result<(), DbError> {
+    let sql = "INSERT INTO execution_evidence (execution_id, step_id, kind, at, method, url, status, duration_ms, \
+               request_body, response_body, note) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)";
+    for e in items {
+        tx_run!(tx, |c| sqlx::query(sql)
+            .bind(job)
+            .bind(step)
+            .bind(&e.kind)
+            .bind(e.at)
+            .bind(&e.method)
+            .bind(&e.url)
+            .bind(e.status)
+            .bind(e.duration_ms)
+            .bind(&e.request_body)
+            .bind(&e.response_body)
+            .bind(&e.note)
+            .execute(c)
+            .await
+            .map(|_| ()))?;
+    }
+    Ok(())
+}
+
+/// Evidence of a job, oldest first, with the step each belongs to.
+pub async fn evidence(conn: &mut Conn<'_>, job: i64) -> Result<Vec<(i64, Evidence)>, DbError> {
+    #[derive(sqlx::FromRow)]
+    struct Row {
+        step_id: i64,
+        #[sqlx(flatten)]
+        e: Evidence,
+    }
+    let sql = "SELECT step_id, kind, at, method, url, status, duration_ms, request_body, response_body, note \
+               FROM execution_evidence WHERE execution_id = $1 ORDER BY id";
+    let rows: Vec<Row> = conn_run!(conn, |c| sqlx::query_as(sql).bind(job).fetch_all(c).await)?;
+    Ok(rows.into_iter().map(|r| (r.step_id, r.e)).collect())
+}
+
+/// Where each component of a plan is run: connector and DAG ids, by component id.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct Binding {
+    pub component_id: i64,
+    pub name: String,
+    pub connector_id: Option<i64>,
+    pub dag_id: Option<String>,
+    pub rollback_dag_id: Option<String>,
+}
+
+pub async fn bindings(conn: &mut Conn<'_>, ids: &[i64]) -> Result<Vec<Binding>, DbError> {
+    if ids.is_empty() {
+        return Ok(Vec::new());
+    }
+    let sql = format!(
+        "SELECT id AS component_id, name, connector_id, dag_id, rollback_dag_id FROM components WHERE id IN ({})",
+        crate::db::placeholders_from(1, ids.len())
+    );
+    Ok(conn_run!(conn, |c| {
+        let mut q = sqlx::query_as(&sql);
+        for id in ids {
+            q = q.bind(id);
+        }
+        q.fetch_all(c).await
+    })?)
+}

@@ -1,0 +1,232 @@
+//! What operators do to a job: retry or skip a failed step, mark a manual step done, abort. Each
+//! checks the job's state inside the transaction that changes it, writes its audit event there,
+//! and wakes the worker.
+
+use chrono::{DateTime, Utc};
+use serde_json::json;
+
+use super::{
+    model::{JobStatus, StepState},
+    repo::{self, Evidence, StepRow, StepUpdate},
+    wake,
+};
+use crate::{
+    audit::repo::{append, Ctx, NewAuditEvent},
+    changes::{self, model::ChangeStatus},
+    db::{Conn, Db, Tx},
+    error::FieldError,
+    plans::{model::PlanStatus, repo as plans_repo, service::PlanError},
+};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Operation {
+    Retry,
+    Skip,
+    CompleteManual,
+    Abort,
+}
+
+impl Operation {
+    pub fn parse(s: &str) -> Option<Self> {
+        match s {
+            "retry" => Some(Self::Retry),
+            "skip" => Some(Self::Skip),
+            "complete" => Some(Self::CompleteManual),
+            "abort" => Some(Self::Abort),
+            _ => None,
+        }
+    }
+}
+
+pub async fn operate(
+    db: &Db,
+    ctx: &Ctx,
+    job_id: i64,
+    step_id: Option<i64>,
+    op: Operation,
+    note: &str,
+    now: DateTime<Utc>,
+) -> Result<(), PlanError> {
+    let note = note.trim();
+    if matches!(op, Operation::Skip | Operation::Abort) && note.is_empty() {
+        let what = if op == Operation::Skip {
+            "skip this step"
+        } else {
+            "abort the rollback"
+        };
+        return Err(PlanError::Invalid(vec![FieldError::new(
+            "note",
+            format!("Say why you {what}: it goes into the audit log."),
+        )]));
+    }
+    if note.chars().count() > 2000 {
+        return Err(PlanError::Invalid(vec![FieldError::new(
+            "note",
+            "must be at most 2000 characters",
+        )]));
+    }
+    let mut tx = db.begin().await?;
+    let job = repo::job(&mut Conn::Tx(&mut tx), job_id).await?;
+    if job.status().is_final() {
+        return Err(PlanError::Refused(format!(
+            "This rollback is {}: nothing more can be done.",
+            job.status().label().to_lowercase()
+        )));
+    }
+    if op == Operation::Abort {
+        abort(&mut tx, ctx, &job, note, now).await?;
+        tx.commit().await?;
+        return Ok(());
+    }
+    let steps = repo::steps(&mut Conn::Tx(&mut tx), job_id).await?;
+    let step = steps
+        .iter()
+        .find(|s| Some(s.id) == step_id)
+        .ok_or_else(|| PlanError::Refused("That step is not part of this rollback.".into()))?;
+    let action = match op {
+        Operation::Retry => {
+            expect(
+                &job.status(),
+                step,
+                JobStatus::Halted,
+                StepState::Failed,
+                "retried",
+            )?;
+            repo::retry_step(&mut tx, step.id, now).await?;
+            "execution.step_retried"
+        }
+        Operation::Skip => {
+            expect(
+                &job.status(),
+                step,
+                JobStatus::Halted,
+                StepState::Failed,
+                "skipped",
+            )?;
+            let update = StepUpdate {
+                state: StepState::Skipped,
+                message: note,
+                remote_ref: None,
+                values_json: None,
+            };
+            repo::set_step(&mut tx, step.id, &update, now).await?;
+            "execution.step_skipped"
+        }
+        Operation::CompleteManual => {
+            let waiting = job.status() == JobStatus::Running && job.lease_until.is_none();
+            if !waiting || step.state() != StepState::Running || step.kind != "action" {
+                return Err(PlanError::Refused(
+                    "This step is not waiting for a person.".into(),
+                ));
+            }
+            let message = if note.is_empty() {
+                "Marked done."
+            } else {
+                note
+            };
+            let update = StepUpdate {
+                state: StepState::Succeeded,
+                message,
+                remote_ref: None,
+                values_json: None,
+            };
+            repo::set_step(&mut tx, step.id, &update, now).await?;
+            "execution.step_completed"
+        }
+        Operation::Abort => unreachable!("handled above"),
+    };
+    let evidence = Evidence {
+        kind: "operator".into(),
+        at: now,
+        note: operator_note(ctx, action, note),
+        ..Default::default()
+    };
+    repo::add_evidence(&mut tx, job_id, step.id, &[evidence]).await?;
+    // Claimable at once: the worker picks it up where it stopped.
+    repo::set_job(&mut tx, job_id, JobStatus::Running, Some(now), "", now).await?;
+    if job.status() == JobStatus::Halted {
+        plans_repo::set_state(
+            &mut tx,
+            job.plan_id,
+            PlanStatus::Executing,
+            job.revision,
+            now,
+        )
+        .await?;
+    }
+    append(
+        &mut tx,
+        ctx,
+        NewAuditEvent {
+            action,
+            entity_type: "execution",
+            entity_id: job_id.to_string(),
+            before: json!({"status": job.status, "step": step.position, "state": step.state}),
+            after: json!({"status": "running", "step": step.position, "note": note}),
+        },
+    )
+    .await?;
+    super::notify_others(&mut tx).await?;
+    tx.commit().await?;
+    wake();
+    Ok(())
+}
+
+fn expect(
+    job: &JobStatus,
+    step: &StepRow,
+    job_is: JobStatus,
+    step_is: StepState,
+    verb: &str,
+) -> Result<(), PlanError> {
+    if *job != job_is || step.state() != step_is {
+        return Err(PlanError::Refused(format!(
+            "Only a failed step of a halted rollback can be {verb}."
+        )));
+    }
+    Ok(())
+}
+
+async fn abort(
+    tx: &mut Tx,
+    ctx: &Ctx,
+    job: &repo::JobRow,
+    note: &str,
+    now: DateTime<Utc>,
+) -> Result<(), PlanError> {
+    let reason = format!("Aborted: {note}");
+    repo::stop_running(tx, job.id, "Stopped: the rollback was aborted.", now).await?;
+    repo::set_job(tx, job.id, JobStatus::Aborted, None, &reason, now).await?;
+    plans_repo::set_state(tx, job.plan_id, PlanStatus::Aborted, job.revision, now).await?;
+    changes::repo::set_status(tx, job.change_id, ChangeStatus::RollbackFailed, now).await?;
+    append(
+        tx,
+        ctx,
+        NewAuditEvent {
+            action: "execution.aborted",
+            entity_type: "execution",
+            entity_id: job.id.to_string(),
+            before: json!({"status": job.status}),
+            after: json!({"status": "aborted", "reason": note}),
+        },
+    )
+    .await?;
+    Ok(())
+}
+
+fn operator_note(ctx: &Ctx, action: &str, note: &str) -> String {
+    let who = ctx
+        .actor
+        .as_ref()
+        .map(|a| a.username.as_str())
+        .unwrap_or("system");
+    let what = match action {
+        "execution.step_retried" => "retried the step",
+        "execution.step_skipped" => "skipped the step",
+        _ => "marked the step done",
+    };
+    match note.is_empty() {
+        true => format!("{who} {what}."),
+        false => format!("{who} {what}: {note}"),
+    }
+}

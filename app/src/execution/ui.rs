@@ -1,0 +1,249 @@
+//! The execution page: stages and steps with their state, timings and evidence; operators'
+//! controls for a halted or waiting step. Without JavaScript it shows the state when loaded with
+//! a refresh link; hydrated, it asks every two seconds whether anything moved and reloads the
+//! data when it did.
+
+use leptos::prelude::*;
+use leptos_router::hooks::use_params_map;
+
+use super::{
+    api::{execution_version, get_execution, OperateExecution},
+    model::{EvidenceView, ExecutionPage as Page, JobStatus, StepState, StepView},
+};
+use crate::{
+    auth::{ui::Authorized, CurrentUser, Permission},
+    components::{ErrorNotice, FormErrors, PageHeader},
+    error::AppError,
+    error_template::loaded,
+    plans::ui::when,
+};
+
+#[component]
+pub fn ExecutionPage() -> impl IntoView {
+    view! { <Authorized permission=Permission::Read children=|_: CurrentUser| view! { <Execution /> } /> }
+}
+
+#[component]
+fn Execution() -> impl IntoView {
+    let params = use_params_map();
+    let id = move || params.with(|p| p.get("id").and_then(|id| id.parse::<i64>().ok()));
+    let operate = ServerAction::<OperateExecution>::new();
+    let moved = RwSignal::new(0u32);
+    let page = Resource::new(
+        move || (id(), operate.version().get(), moved.get()),
+        |(id, _, _)| async move {
+            match id {
+                Some(id) => get_execution(id).await,
+                None => Err(AppError::not_found("The rollback")),
+            }
+        },
+    );
+    live_updates(id, page, moved);
+    view! {
+        <Transition fallback=|| view! { <p class="loading">"Loading…"</p> }>
+            {move || Suspend::new(async move { loaded(async move {
+                let p = page.await?;
+                Ok::<_, AppError>(view! {
+                    <PageHeader title=format!("Rollback of “{}”", p.change_title)
+                        lead=format!("Execution #{} of plan #{}, revision {} (hash {})", p.id, p.plan_id, p.revision, short(&p.content_hash))>
+                        <a class="button button--quiet" href=format!("/plans/{}", p.plan_id)>"The plan"</a>
+                        <a class="button button--quiet" href=format!("/changes/{}", p.change_id)>"The change"</a>
+                    </PageHeader>
+                    <Status p=p.clone() operate />
+                    {stages(&p).into_iter().map(|(stage, steps)| view! {
+                        <section class="panel" aria-labelledby=format!("stage-{stage}")>
+                            <h2 id=format!("stage-{stage}")>{format!("Stage {stage}")}</h2>
+                            <ol class="steps">
+                                {steps.into_iter().map(|s| view! { <Step s p=p.clone() operate /> }).collect_view()}
+                            </ol>
+                        </section>
+                    }).collect_view()}
+                })
+            }.await) })}
+        </Transition>
+    }
+}
+
+/// Hydrated only: polls the version every two seconds while the job can still move.
+fn live_updates(
+    id: impl Fn() -> Option<i64> + Copy + Send + Sync + 'static,
+    page: Resource<Result<Page, AppError>>,
+    moved: RwSignal<u32>,
+) {
+    Effect::new(move |_| {
+        let handle = set_interval_with_handle(
+            move || {
+                let Some(id) = id() else { return };
+                let shown = page
+                    .get_untracked()
+                    .and_then(|r| r.ok())
+                    .map(|p| (p.version.clone(), p.status));
+                let Some((version, status)) = shown else {
+                    return;
+                };
+                if matches!(status, JobStatus::Succeeded | JobStatus::Aborted) {
+                    return;
+                }
+                leptos::task::spawn_local(async move {
+                    if let Ok(now) = execution_version(id).await {
+                        if now != version {
+                            moved.update(|n| *n += 1);
+                        }
+                    }
+                });
+            },
+            std::time::Duration::from_secs(2),
+        );
+        on_cleanup(move || {
+            if let Ok(h) = handle {
+                h.clear();
+            }
+        });
+    });
+}
+
+fn stages(p: &Page) -> Vec<(i32, Vec<StepView>)> {
+    let mut out: Vec<(i32, Vec<StepView>)> = Vec::new();
+    for s in &p.steps {
+        match out.last_mut() {
+            Some((stage, list)) if *stage == s.stage => list.push(s.clone()),
+            _ => out.push((s.stage, vec![s.clone()])),
+        }
+    }
+    out
+}
+
+fn short(hash: &str) -> String {
+    hash.chars().take(12).collect()
+}
+
+fn job_badge(s: JobStatus) -> impl IntoView {
+    let class = match s {
+        JobStatus::Succeeded => "badge badge--ok",
+        JobStatus::Halted | JobStatus::Aborted => "badge badge--danger",
+        _ => "badge",
+    };
+    view! { <span class=class>{s.label()}</span> }
+}
+
+fn step_badge(s: StepState) -> impl IntoView {
+    let class = match s {
+        StepState::Succeeded => "badge badge--ok",
+        StepState::Failed => "badge badge--danger",
+        StepState::Skipped | StepState::Pending => "badge badge--off",
+        StepState::Running => "badge",
+    };
+    view! { <span class=class>{s.label()}</span> }
+}
+
+#[component]
+fn Status(p: Page, operate: ServerAction<OperateExecution>) -> impl IntoView {
+    let errors = FormErrors::of(operate);
+    let done = p.steps.iter().filter(|s| s.state.is_done()).count();
+    view! {
+        <section class="panel" aria-label="Status">
+            <p class="execution__status" aria-live="polite">
+                {job_badge(p.status)} " "
+                {format!("{done} of {} steps done.", p.steps.len())}
+            </p>
+            {(!p.reason.is_empty()).then(|| view! { <p class="notice notice--error">{p.reason.clone()}</p> })}
+            <dl class="facts">
+                {p.run_after.filter(|_| p.status == JobStatus::Scheduled).map(|t| view! { <dt>"Starts"</dt><dd>{when(t)}</dd> })}
+                {p.started_at.map(|t| view! { <dt>"Started"</dt><dd>{when(t)}</dd> })}
+                {p.finished_at.map(|t| view! { <dt>"Finished"</dt><dd>{when(t)}</dd> })}
+            </dl>
+            <ErrorNotice error=errors.general() />
+            <p><a href=format!("/executions/{}", p.id)>"Refresh"</a></p>
+            {p.controls.operate.then(|| view! {
+                <details class="abort">
+                    <summary>"Abort this rollback"</summary>
+                    <ActionForm action=operate attr:class="form">
+                        <input type="hidden" name="id" value=p.id />
+                        <input type="hidden" name="operation" value="abort" />
+                        <div class="field">
+                            <label class="field__label" for="abort-note">"Why abort? (required; aborting is final)"</label>
+                            <textarea class="field__input" id="abort-note" name="note" rows=2></textarea>
+                            {move || errors.field("note").get().map(|m| view! { <p class="field__error">{m}</p> })}
+                        </div>
+                        <button type="submit" class="button button--danger">"Abort the rollback"</button>
+                    </ActionForm>
+                </details>
+            })}
+        </section>
+    }
+}
+
+#[component]
+fn Step(s: StepView, p: Page, operate: ServerAction<OperateExecution>) -> impl IntoView {
+    let failed =
+        s.state == StepState::Failed && p.status == JobStatus::Halted && p.controls.operate;
+    let manual = s.state == StepState::Running
+        && s.manual_instructions.is_some()
+        && p.controls.complete_manual;
+    let note_id = format!("note-{}", s.id);
+    view! {
+        <li class="step" class:step--check=s.is_check>
+            <div class="step__head">
+                <span class="step__title">{format!("{}. {}", s.position, s.title)}</span>
+                " " <span class="step__component">{s.component.clone()}</span>
+                " " {step_badge(s.state)}
+            </div>
+            {s.manual_instructions.clone().map(|i| view! { <p class="prose">{i}</p> })}
+            {(!s.message.is_empty()).then(|| view! { <p class="step__message">{s.message.clone()}</p> })}
+            <p class="step__times">
+                {s.started_at.map(|t| format!("Started {}", when(t)))}
+                {s.finished_at.map(|t| format!(" · finished {}", when(t)))}
+                {s.remote_ref.clone().map(|r| format!(" · run {r}"))}
+                {(s.retries > 0).then(|| format!(" · retried {} time(s)", s.retries))}
+            </p>
+            {(failed || manual).then(|| view! {
+                <ActionForm action=operate attr:class="form form--inline">
+                    <input type="hidden" name="id" value=p.id />
+                    <input type="hidden" name="step_id" value=s.id />
+                    <div class="field">
+                        <label class="field__label" for=note_id.clone()>
+                            {if manual { "Note (optional)" } else { "Reason (required to skip)" }}
+                        </label>
+                        <input class="field__input" id=note_id.clone() name="note" />
+                    </div>
+                    <div class="form__actions">
+                        {manual.then(|| view! { <button type="submit" name="operation" value="complete" class="button button--primary">"Mark done"</button> })}
+                        {failed.then(|| view! {
+                            <button type="submit" name="operation" value="retry" class="button button--primary">"Retry the step"</button>
+                            <button type="submit" name="operation" value="skip" class="button">"Skip the step"</button>
+                        })}
+                    </div>
+                </ActionForm>
+            })}
+            {(!s.evidence.is_empty()).then(|| view! {
+                <details class="evidence">
+                    <summary>{format!("Evidence ({})", s.evidence.len())}</summary>
+                    <ol>{s.evidence.into_iter().map(evidence).collect_view()}</ol>
+                </details>
+            })}
+        </li>
+    }
+}
+
+fn evidence(e: EvidenceView) -> impl IntoView {
+    let head = match e.kind.as_str() {
+        "http" => format!(
+            "{} {} → {} in {} ms",
+            e.method,
+            e.url,
+            e.status
+                .map(|s| s.to_string())
+                .unwrap_or_else(|| "no answer".into()),
+            e.duration_ms
+        ),
+        _ => e.note.clone(),
+    };
+    view! {
+        <li>
+            <span class="evidence__at">{e.at.format("%H:%M:%S%.3f").to_string()}</span> " " {head}
+            {(e.kind == "http" && !e.note.is_empty()).then(|| view! { <p>{e.note.clone()}</p> })}
+            {(!e.request_body.is_empty()).then(|| view! { <pre class="evidence__body" aria-label="Request body">{e.request_body.clone()}</pre> })}
+            {(!e.response_body.is_empty()).then(|| view! { <pre class="evidence__body" aria-label="Response body">{e.response_body.clone()}</pre> })}
+        </li>
+    }
+}
