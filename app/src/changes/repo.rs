@@ -174,10 +174,16 @@ pub async fn list(
     author_id: Option<i64>,
     limit: i64,
 ) -> Result<Vec<ChangeSummary>, DbError> {
+    let title = match &f.q {
+        Some(q) => Some((q.to_lowercase(), title_lookup(conn, q).await?)),
+        None => None,
+    };
     let mut w = Where::default();
-    // Status and kind have a handful of values each: when a selective filter is present their
-    // indexes must not win (SQLite has no statistics to tell), so they are written as expressions.
-    let narrow = component_id.is_some() || author_id.is_some() || f.q.is_some();
+    // Status and kind have a handful of values each: next to an author or a rare title their
+    // indexes must not win (SQLite has no statistics to tell), so they are written as
+    // expressions. Next to a component, walking the kind index newest first measured faster
+    // than sorting the component's changes.
+    let narrow = author_id.is_some() || matches!(title, Some((_, TitleLookup::Index)));
     let few = |column: &str| match narrow {
         true => format!("{column} || '' = ?"),
         false => format!("{column} = ?"),
@@ -197,8 +203,8 @@ pub async fn list(
     if let Some(id) = author_id {
         w.push("c.author_id = ?", [Arg::Int(id)]);
     }
-    if let Some(q) = &f.q {
-        title_search(&mut w, conn.backend(), q);
+    if let Some((q, lookup)) = &title {
+        title_search(&mut w, q, *lookup);
     }
     if let Some(d) = f.from {
         w.push(
@@ -246,20 +252,52 @@ pub async fn list(
         .collect())
 }
 
-/// Substring search on titles. SQLite's trigram index answers a phrase query of three or more
-/// characters; PostgreSQL's trigram index serves `LIKE` itself.
-fn title_search(w: &mut Where, backend: Backend, q: &str) {
-    let q = q.to_lowercase();
-    if backend == Backend::Sqlite && q.chars().count() >= 3 {
-        w.push(
+/// How a title search runs: through SQLite's trigram index when few titles match, or as a
+/// `LIKE` filter on the newest-first walk (PostgreSQL's trigram index serves `LIKE` itself; its
+/// planner knows which is cheaper).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum TitleLookup {
+    Index,
+    Scan,
+}
+
+/// Above this many matches the newest-first walk meets a page of them sooner than the index
+/// hands them over (and sorts them).
+const INDEXED_MATCHES: i64 = 2000;
+
+async fn title_lookup(conn: &mut Conn<'_>, q: &str) -> Result<TitleLookup, DbError> {
+    if conn.backend() != Backend::Sqlite || q.chars().count() < 3 {
+        return Ok(TitleLookup::Scan);
+    }
+    let sql = format!(
+        "SELECT COUNT(*) FROM (SELECT rowid FROM changes_title_fts WHERE changes_title_fts MATCH $1 LIMIT {})",
+        INDEXED_MATCHES + 1
+    );
+    let n: i64 = conn_run!(conn, |x| sqlx::query_scalar(&sql)
+        .bind(fts_phrase(q))
+        .fetch_one(x)
+        .await)?;
+    Ok(match n > INDEXED_MATCHES {
+        true => TitleLookup::Scan,
+        false => TitleLookup::Index,
+    })
+}
+
+/// An FTS5 phrase: with the trigram tokenizer, a substring match.
+fn fts_phrase(q: &str) -> String {
+    format!("\"{}\"", q.to_lowercase().replace('"', "\"\""))
+}
+
+fn title_search(w: &mut Where, q: &str, lookup: TitleLookup) {
+    match lookup {
+        TitleLookup::Index => w.push(
             "c.id IN (SELECT rowid FROM changes_title_fts WHERE changes_title_fts MATCH ?)",
-            [Arg::Text(format!("\"{}\"", q.replace('"', "\"\"")))],
-        );
-    } else {
-        w.push(
+            [Arg::Text(fts_phrase(q))],
+        ),
+        TitleLookup::Scan => w.push(
             "c.title_lower LIKE ? ESCAPE '\\'",
-            [Arg::Text(crate::catalog::repo::like(&q))],
-        );
+            [Arg::Text(crate::catalog::repo::like(q))],
+        ),
     }
 }
 
