@@ -33,7 +33,10 @@ pub fn runner(db: Db, key: SecretKey, settings: &WorkerSettings) -> Runner {
 /// Runs until the process ends.
 pub async fn run(runner: Runner, settings: WorkerSettings) {
     if let Db::Postgres(pool) = &runner.db {
-        tokio::spawn(listen(pool.clone()));
+        tokio::spawn(execution::relay_notifications(
+            pool.clone(),
+            execution::wake,
+        ));
     }
     let slots = Arc::new(Semaphore::new(settings.concurrency.max(1)));
     let poll = Duration::from_secs(settings.poll_seconds.max(1));
@@ -65,24 +68,5 @@ pub async fn run(runner: Runner, settings: WorkerSettings) {
                 tokio::time::sleep(poll).await;
             }
         }
-    }
-}
-
-/// Relays other instances' notifications to this process's worker.
-async fn listen(pool: sqlx::PgPool) {
-    loop {
-        match sqlx::postgres::PgListener::connect_with(&pool).await {
-            Ok(mut listener) => {
-                if let Err(e) = listener.listen(execution::CHANNEL).await {
-                    tracing::warn!(error = ?e, "cannot LISTEN for jobs; polling only");
-                } else {
-                    while listener.recv().await.is_ok() {
-                        execution::wake();
-                    }
-                }
-            }
-            Err(e) => tracing::warn!(error = ?e, "cannot connect to LISTEN for jobs; polling only"),
-        }
-        tokio::time::sleep(Duration::from_secs(5)).await;
     }
 }

@@ -8,6 +8,8 @@ pub mod ui;
 pub mod windows;
 
 #[cfg(feature = "ssr")]
+pub mod decide;
+#[cfg(feature = "ssr")]
 pub mod repo;
 #[cfg(feature = "ssr")]
 pub mod service;

@@ -10,7 +10,7 @@ pub mod testing;
 
 pub use error::DbError;
 pub use pool::{redact_url, Backend, Conn, Db, DbSettings, Tx};
-pub use query::{placeholders_from, Arg, Where};
+pub use query::{placeholders_from, select_in, Arg, Where};
 
 /// Runs `$body` with `$c` bound to the pool of whichever backend `$db` is.
 #[macro_export]

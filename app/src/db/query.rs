@@ -73,6 +73,34 @@ pub fn placeholders_from(from: usize, n: usize) -> String {
         .join(", ")
 }
 
+/// Rows of `sql` for every id, in chunks small enough for any driver's bind limit; `{ids}` in
+/// `sql` becomes the chunk's placeholders.
+pub async fn select_in<T>(
+    conn: &mut super::Conn<'_>,
+    sql: &str,
+    ids: &[i64],
+) -> Result<Vec<T>, super::DbError>
+where
+    T: for<'r> sqlx::FromRow<'r, sqlx::sqlite::SqliteRow>
+        + for<'r> sqlx::FromRow<'r, sqlx::postgres::PgRow>
+        + Send
+        + Unpin,
+{
+    let mut out = Vec::with_capacity(ids.len());
+    for chunk in ids.chunks(500) {
+        let sql = sql.replace("{ids}", &placeholders_from(1, chunk.len()));
+        let rows: Vec<T> = crate::conn_run!(conn, |c| {
+            let mut q = sqlx::query_as(&sql);
+            for id in chunk {
+                q = q.bind(id);
+            }
+            q.fetch_all(c).await
+        })?;
+        out.extend(rows);
+    }
+    Ok(out)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -354,18 +354,6 @@ pub struct Binding {
 }
 
 pub async fn bindings(conn: &mut Conn<'_>, ids: &[i64]) -> Result<Vec<Binding>, DbError> {
-    if ids.is_empty() {
-        return Ok(Vec::new());
-    }
-    let sql = format!(
-        "SELECT id AS component_id, name, connector_id, dag_id, rollback_dag_id FROM components WHERE id IN ({})",
-        crate::db::placeholders_from(1, ids.len())
-    );
-    Ok(conn_run!(conn, |c| {
-        let mut q = sqlx::query_as(&sql);
-        for id in ids {
-            q = q.bind(id);
-        }
-        q.fetch_all(c).await
-    })?)
+    let sql = "SELECT id AS component_id, name, connector_id, dag_id, rollback_dag_id FROM components WHERE id IN ({ids})";
+    crate::db::select_in(conn, sql, ids).await
 }

@@ -206,40 +206,17 @@ pub struct CandidateRow {
 
 /// What the proposal and the policy choice need of these components (any order).
 pub async fn candidates(conn: &mut Conn<'_>, ids: &[i64]) -> Result<Vec<CandidateRow>, DbError> {
-    let mut out = Vec::with_capacity(ids.len());
-    for chunk in ids.chunks(500) {
-        let sql = format!(
-            "SELECT id, name, kind, owner, dag_id, rollback_dag_id FROM components WHERE id IN ({})",
-            crate::db::placeholders_from(1, chunk.len())
-        );
-        let rows: Vec<CandidateRow> = conn_run!(conn, |c| {
-            let mut q = sqlx::query_as(&sql);
-            for id in chunk {
-                q = q.bind(id);
-            }
-            q.fetch_all(c).await
-        })?;
-        out.extend(rows);
-    }
-    Ok(out)
+    let sql =
+        "SELECT id, name, kind, owner, dag_id, rollback_dag_id FROM components WHERE id IN ({ids})";
+    crate::db::select_in(conn, sql, ids).await
 }
 
 /// The tags of these components (for choosing the policy).
 pub async fn tags_of(conn: &mut Conn<'_>, ids: &[i64]) -> Result<Vec<String>, DbError> {
-    let mut out = Vec::new();
-    for chunk in ids.chunks(500) {
-        let sql = format!(
-            "SELECT DISTINCT tag FROM component_tags WHERE component_id IN ({})",
-            crate::db::placeholders_from(1, chunk.len())
-        );
-        let rows: Vec<String> = conn_run!(conn, |c| {
-            let mut q = sqlx::query_scalar(&sql);
-            for id in chunk {
-                q = q.bind(id);
-            }
-            q.fetch_all(c).await
-        })?;
-        out.extend(rows);
-    }
-    Ok(out)
+    let sql = "SELECT DISTINCT tag FROM component_tags WHERE component_id IN ({ids})";
+    let rows: Vec<(String,)> = crate::db::select_in(conn, sql, ids).await?;
+    let mut tags: Vec<String> = rows.into_iter().map(|(t,)| t).collect();
+    tags.sort();
+    tags.dedup();
+    Ok(tags)
 }

@@ -1,0 +1,332 @@
+//! Carries out one claimed job: stage by stage, each row's action then the stage's checks. Every
+//! step is saved as running before its remote call and with its outcome after it, each in its own
+//! short transaction with its audit event; the lease is renewed between calls. A failure halts
+//! the job for an operator; the last passing check rolls the change back.
+
+mod actions;
+mod calls;
+
+use std::{collections::HashMap, sync::Arc, time::Duration as StdDuration};
+
+use chrono::{Duration, Utc};
+use serde_json::{json, Map, Value};
+
+use super::{
+    connector::{Connector, Failure},
+    http::RetryPolicy,
+    model::{JobStatus, StepState},
+    repo::{self, Binding, Evidence, JobRow, StepRow, StepUpdate},
+    steps::{row_of, unroll, StepKind},
+};
+use crate::{
+    audit::repo::{append, Ctx, NewAuditEvent},
+    changes::{self, model::ChangeStatus},
+    connectors::secret::SecretKey,
+    db::{Conn, Db, DbError, Tx},
+    plans::{
+        model::{PlanBody, PlanStatus},
+        repo as plans_repo, rules,
+        service::PlanError,
+    },
+};
+
+#[derive(Debug, Clone)]
+pub struct RunnerSettings {
+    /// How long a claim lasts without renewal; a dead worker's job is taken over after it.
+    pub lease: Duration,
+    pub retry: RetryPolicy,
+    /// Polling a remote run: first wait, doubling up to the longest.
+    pub poll_first: StdDuration,
+    pub poll_longest: StdDuration,
+}
+
+impl Default for RunnerSettings {
+    fn default() -> Self {
+        Self {
+            lease: Duration::seconds(60),
+            retry: RetryPolicy::default(),
+            poll_first: StdDuration::from_millis(500),
+            poll_longest: StdDuration::from_secs(10),
+        }
+    }
+}
+
+#[derive(Clone)]
+pub struct Runner {
+    pub db: Db,
+    pub key: SecretKey,
+    /// This worker's name in leases.
+    pub owner: String,
+    pub settings: RunnerSettings,
+}
+
+/// Whether the job goes on after a step.
+enum Flow {
+    Next,
+    Stop,
+}
+
+struct Job {
+    row: JobRow,
+    body: PlanBody,
+    bindings: HashMap<i64, Binding>,
+    connectors: HashMap<i64, Arc<dyn Connector>>,
+}
+
+impl Runner {
+    /// Claims the next due job and carries it out; false when nothing was due.
+    pub async fn tick(&self) -> Result<bool, PlanError> {
+        let Some(id) = self.claim_next().await? else {
+            return Ok(false);
+        };
+        self.carry_out(id).await?;
+        Ok(true)
+    }
+
+    /// Carries out a claimed job until it ends, halts, waits for a person or is lost.
+    pub async fn carry_out(&self, id: i64) -> Result<(), PlanError> {
+        let mut job = self.load(id).await?;
+        let started = repo::steps(&mut Conn::Db(&self.db), id)
+            .await?
+            .iter()
+            .any(|s| s.state() != StepState::Pending);
+        if !started {
+            // Executing after a restored version's retention ended is refused, like approving.
+            if let Err(m) = rules::check_restorable(&job.body, Utc::now()) {
+                return self.halt(&job, &m).await;
+            }
+        }
+        while let Flow::Next = self.next_step(&mut job).await? {}
+        Ok(())
+    }
+
+    async fn halt(&self, job: &Job, reason: &str) -> Result<(), PlanError> {
+        let now = Utc::now();
+        let mut tx = self.db.begin().await?;
+        if repo::renew(&mut tx, job.row.id, &self.owner, now + self.settings.lease).await? {
+            halt_in(&mut tx, job, reason, now).await?;
+            tx.commit().await?;
+        }
+        Ok(())
+    }
+
+    /// Claims the next due job (setting up its steps on first start).
+    pub async fn claim_next(&self) -> Result<Option<i64>, PlanError> {
+        let now = Utc::now();
+        let mut tx = self.db.begin().await?;
+        let Some((id, first)) = repo::claim(
+            &mut tx,
+            self.db.backend(),
+            &self.owner,
+            now,
+            self.settings.lease,
+        )
+        .await?
+        else {
+            return Ok(None);
+        };
+        if repo::steps(&mut Conn::Tx(&mut tx), id).await?.is_empty() {
+            let job = repo::job(&mut Conn::Tx(&mut tx), id).await?;
+            let body = plans_repo::revision(&mut Conn::Tx(&mut tx), job.plan_id, job.revision)
+                .await?
+                .body()?;
+            repo::insert_steps(&mut tx, id, &unroll(&body), now).await?;
+        }
+        if first {
+            let job = repo::job(&mut Conn::Tx(&mut tx), id).await?;
+            plans_repo::set_state(
+                &mut tx,
+                job.plan_id,
+                PlanStatus::Executing,
+                job.revision,
+                now,
+            )
+            .await?;
+            changes::repo::set_status(&mut tx, job.change_id, ChangeStatus::RollingBack, now)
+                .await?;
+            audit(
+                &mut tx,
+                id,
+                "execution.started",
+                json!({"status": "scheduled"}),
+                json!({"status": "running", "worker": self.owner}),
+            )
+            .await?;
+        }
+        tx.commit().await?;
+        Ok(Some(id))
+    }
+
+    async fn load(&self, id: i64) -> Result<Job, PlanError> {
+        let mut conn = Conn::Db(&self.db);
+        let row = repo::job(&mut conn, id).await?;
+        let body = plans_repo::revision(&mut conn, row.plan_id, row.revision)
+            .await?
+            .body()?;
+        let ids: Vec<i64> = body.rows().map(|(_, _, r)| r.component_id).collect();
+        let bindings = repo::bindings(&mut conn, &ids)
+            .await?
+            .into_iter()
+            .map(|b| (b.component_id, b))
+            .collect();
+        Ok(Job {
+            row,
+            body,
+            bindings,
+            connectors: HashMap::new(),
+        })
+    }
+
+    async fn next_step(&self, job: &mut Job) -> Result<Flow, PlanError> {
+        let steps = repo::steps(&mut Conn::Db(&self.db), job.row.id).await?;
+        let Some(step) = steps.iter().find(|s| !s.state().is_done()).cloned() else {
+            self.finish(job).await?;
+            return Ok(Flow::Stop);
+        };
+        if step.state() == StepState::Failed {
+            return Ok(Flow::Stop); // halted: an operator decides
+        }
+        let Some(row) = row_of(&job.body, step.stage, step.row_number).cloned() else {
+            return self
+                .settle(
+                    job,
+                    &step,
+                    Err(Failure("The plan has no such row.".into())),
+                    None,
+                    Vec::new(),
+                )
+                .await;
+        };
+        match step.kind() {
+            StepKind::Action => self.action(job, &step, &row).await,
+            StepKind::Check(n) => self.check(job, &step, &row, n, &steps).await,
+        }
+    }
+
+    /// Saves a step's outcome with its evidence; a failure halts the job.
+    async fn settle(
+        &self,
+        job: &Job,
+        step: &StepRow,
+        result: Result<String, Failure>,
+        values: Option<Map<String, Value>>,
+        evidence: Vec<Evidence>,
+    ) -> Result<Flow, PlanError> {
+        let now = Utc::now();
+        let mut tx = self.db.begin().await?;
+        let ours = repo::renew(&mut tx, job.row.id, &self.owner, now + self.settings.lease).await?;
+        repo::add_evidence(&mut tx, job.row.id, step.id, &evidence).await?;
+        let values_json = values.map(|v| Value::Object(v).to_string());
+        let (state, message) = match &result {
+            Ok(m) => (StepState::Succeeded, m.as_str()),
+            Err(Failure(m)) => (StepState::Failed, m.as_str()),
+        };
+        let update = StepUpdate {
+            state,
+            message,
+            remote_ref: None,
+            values_json: values_json.as_deref(),
+        };
+        repo::set_step(&mut tx, step.id, &update, now).await?;
+        let action = match state {
+            StepState::Succeeded => "execution.step_succeeded",
+            _ => "execution.step_failed",
+        };
+        audit(
+            &mut tx,
+            job.row.id,
+            action,
+            step_json(step, "running"),
+            json!({"step": step.position, "state": state.as_str(), "message": message}),
+        )
+        .await?;
+        let flow = match (&result, ours) {
+            (Ok(_), true) => Flow::Next,
+            (Err(Failure(m)), true) => {
+                let reason = format!("Step {} failed: {m}", step.position);
+                halt_in(&mut tx, job, &reason, now).await?;
+                Flow::Stop
+            }
+            (_, false) => Flow::Stop,
+        };
+        repo::touch(&mut tx, job.row.id, now).await?;
+        tx.commit().await?;
+        Ok(flow)
+    }
+
+    async fn finish(&self, job: &Job) -> Result<(), PlanError> {
+        let now = Utc::now();
+        let mut tx = self.db.begin().await?;
+        if !repo::renew(&mut tx, job.row.id, &self.owner, now + self.settings.lease).await? {
+            return Ok(());
+        }
+        repo::set_job(&mut tx, job.row.id, JobStatus::Succeeded, None, "", now).await?;
+        plans_repo::set_state(
+            &mut tx,
+            job.row.plan_id,
+            PlanStatus::RolledBack,
+            job.row.revision,
+            now,
+        )
+        .await?;
+        changes::repo::set_status(&mut tx, job.row.change_id, ChangeStatus::RolledBack, now)
+            .await?;
+        audit(
+            &mut tx,
+            job.row.id,
+            "execution.succeeded",
+            json!({"status": "running"}),
+            json!({"status": "succeeded", "change_status": "rolled_back"}),
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(())
+    }
+}
+
+async fn halt_in(
+    tx: &mut Tx,
+    job: &Job,
+    reason: &str,
+    now: chrono::DateTime<Utc>,
+) -> Result<(), PlanError> {
+    repo::set_job(tx, job.row.id, JobStatus::Halted, None, reason, now).await?;
+    plans_repo::set_state(
+        tx,
+        job.row.plan_id,
+        PlanStatus::Halted,
+        job.row.revision,
+        now,
+    )
+    .await?;
+    audit(
+        tx,
+        job.row.id,
+        "execution.halted",
+        json!({"status": "running"}),
+        json!({"status": "halted", "reason": reason}),
+    )
+    .await?;
+    Ok(())
+}
+
+fn step_json(step: &StepRow, state: &str) -> Value {
+    json!({"step": step.position, "stage": step.stage, "row": step.row_number, "state": state})
+}
+
+pub(super) async fn audit(
+    tx: &mut Tx,
+    job: i64,
+    action: &'static str,
+    before: Value,
+    after: Value,
+) -> Result<(), DbError> {
+    let event = NewAuditEvent {
+        action,
+        entity_type: "execution",
+        entity_id: job.to_string(),
+        before,
+        after,
+    };
+    append(tx, &Ctx::system(), event).await.map(|_| ())
+}

@@ -1,0 +1,149 @@
+//! Faults injected by the server: 5xx, timeouts, 409s, expired tokens, a webhook's 502.
+
+use super::*;
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn server_errors_and_timeouts_are_retried_with_the_same_run_id() {
+    let t = sqlite().await;
+    let w = world(&t.db, |c| {
+        let etl = c.etl;
+        standard(etl, json!({"row_count": 5, "checksum": "abc"}))
+    })
+    .await;
+    fault(&w.fake, Method::POST, "/dagRuns", Fault::Status(500));
+    fault(&w.fake, Method::POST, "/dagRuns", Fault::Status(503));
+    fault(
+        &w.fake,
+        Method::GET,
+        "/dagRuns/",
+        Fault::Delay(StdDuration::from_millis(1500)),
+    );
+    assert!(runner(&w, "a").tick().await.unwrap());
+    assert_eq!(status(&w).await, JobStatus::Succeeded);
+    assert_eq!(
+        w.fake.lock().unwrap().runs.len(),
+        1,
+        "one run, however many attempts"
+    );
+    let evidence = repo::evidence(&mut Conn::Db(&w.db), w.job).await.unwrap();
+    let statuses: Vec<Option<i32>> = evidence
+        .iter()
+        .filter(|(_, e)| e.url.ends_with("/dagRuns"))
+        .map(|(_, e)| e.status)
+        .collect();
+    assert_eq!(statuses, [Some(500), Some(503), Some(200)]);
+    assert!(evidence
+        .iter()
+        .any(|(_, e)| e.status.is_none() && e.note.contains("time limit")));
+    t.finish().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_trigger_that_timed_out_but_took_effect_is_found_by_its_run_id_and_polled() {
+    let t = sqlite().await;
+    let w = world(&t.db, |c| {
+        let etl = c.etl;
+        standard(etl, json!({"row_count": 5, "checksum": "abc"}))
+    })
+    .await;
+    fault(
+        &w.fake,
+        Method::POST,
+        "/dagRuns",
+        Fault::AnswerLate(StdDuration::from_millis(1500)),
+    );
+    assert!(runner(&w, "a").tick().await.unwrap());
+    assert_eq!(status(&w).await, JobStatus::Succeeded);
+    let (runs, posts) = {
+        let fake = w.fake.lock().unwrap();
+        let posts = fake
+            .calls
+            .iter()
+            .filter(|c| c.starts_with("POST") && c.ends_with("/dagRuns"))
+            .count();
+        (fake.runs.len(), posts)
+    };
+    assert_eq!(runs, 1);
+    assert_eq!(posts, 2, "the retry met a 409 and adopted the run");
+    t.finish().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_foreign_run_holding_the_run_id_halts_the_rollback() {
+    let t = sqlite().await;
+    let w = world(&t.db, |c| standard(c.etl, json!({}))).await;
+    let installation = repo::job(&mut Conn::Db(&w.db), w.job)
+        .await
+        .unwrap()
+        .installation;
+    let key = format!("rg-{installation}-e{}-s2-r0", w.job);
+    w.fake.lock().unwrap().runs.insert(
+        ("orders_etl_rollback".into(), key.clone()),
+        fake_airflow::Run {
+            conf: json!({"rollgate": {"execution_id": 999}}),
+            polls: 0,
+            fail: false,
+        },
+    );
+    assert!(runner(&w, "a").tick().await.unwrap());
+    assert_eq!(status(&w).await, JobStatus::Halted);
+    let job = repo::job(&mut Conn::Db(&w.db), w.job).await.unwrap();
+    assert!(
+        job.reason.contains(&format!(
+            "A run Rollgate did not start already holds the id `{key}`"
+        )),
+        "{}",
+        job.reason
+    );
+    assert_eq!(
+        states(&w).await[..2],
+        [StepState::Succeeded, StepState::Failed]
+    );
+    t.finish().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_token_that_expires_mid_run_is_fetched_again_once() {
+    let t = sqlite().await;
+    let w = world(&t.db, |c| {
+        let etl = c.etl;
+        standard(etl, json!({"row_count": 5, "checksum": "abc"}))
+    })
+    .await;
+    fault(&w.fake, Method::GET, "/dagRuns/", Fault::ExpireToken);
+    assert!(runner(&w, "a").tick().await.unwrap());
+    assert_eq!(status(&w).await, JobStatus::Succeeded);
+    assert_eq!(w.fake.lock().unwrap().logins, 2);
+    let evidence = repo::evidence(&mut Conn::Db(&w.db), w.job).await.unwrap();
+    assert!(evidence.iter().any(|(_, e)| e.status == Some(401)));
+    t.finish().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_webhook_row_is_signed_and_the_values_it_returns_are_checked() {
+    let t = sqlite().await;
+    let w = world(&t.db, |c| {
+        let mut hook = row(
+            c.hook,
+            Action::Webhook,
+            vec![Check::RowCount { min: 7, max: 7 }],
+        );
+        hook.component = "finance_feed".into();
+        vec![Stage { rows: vec![hook] }]
+    })
+    .await;
+    fault(&w.fake, Method::POST, "/hook", Fault::Status(502));
+    assert!(runner(&w, "a").tick().await.unwrap());
+    assert_eq!(status(&w).await, JobStatus::Succeeded);
+    let calls = w.fake.lock().unwrap().webhooks.clone();
+    assert_eq!(
+        calls.len(),
+        1,
+        "the 502 was retried; the receiver verified one signed call"
+    );
+    let (_, payload) = &calls[0];
+    assert_eq!(payload["type"], json!("rollgate.step"));
+    assert_eq!(payload["data"]["rollgate"]["step"], json!(1));
+    assert_eq!(payload["data"]["change_id"], json!(w.change.to_string()));
+    t.finish().await;
+}

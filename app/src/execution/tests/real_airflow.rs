@@ -1,0 +1,129 @@
+//! Against the real Apache Airflow 3 that `make test` starts (`end2end/airflow/airflow.sh`).
+
+use super::*;
+
+/// The real Apache Airflow 3 that `make test` starts (`end2end/airflow/airflow.sh`).
+fn real_airflow() -> Option<String> {
+    let url = std::env::var("ROLLGATE_AIRFLOW_URL")
+        .ok()
+        .filter(|u| !u.is_empty());
+    if url.is_none() {
+        assert!(
+            std::env::var_os("CI").is_none(),
+            "CI runs these against a real Airflow: `make test` starts one and sets ROLLGATE_AIRFLOW_URL"
+        );
+        eprintln!("skipped: ROLLGATE_AIRFLOW_URL is not set (make test starts a real Airflow and sets it)");
+    }
+    url
+}
+
+fn real_runner(w: &World) -> Runner {
+    Runner {
+        settings: RunnerSettings {
+            poll_first: StdDuration::from_millis(500),
+            poll_longest: StdDuration::from_secs(2),
+            ..Default::default()
+        },
+        ..runner(w, "airflow-test")
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn against_real_airflow_a_rollback_is_paused_triggered_polled_verified_and_unpaused() {
+    let Some(url) = real_airflow() else { return };
+    let t = sqlite().await;
+    let checksum =
+        format!("{:x}", <sha2::Sha256 as sha2::Digest>::digest(b"v41"))[..12].to_string();
+    let w = world_at(&t.db, Some((&url, "runner", "runner")), |c| {
+        let etl = c.etl;
+        let checks = vec![
+            Check::RunSucceeded,
+            Check::RowCount { min: 1, max: 100 },
+            Check::Checksum {
+                expected: checksum.clone(),
+            },
+        ];
+        let trigger = Action::TriggerRollback {
+            params: json!({"target_version": "v41"}).to_string(),
+        };
+        vec![
+            Stage {
+                rows: vec![row(etl, Action::PauseDag, vec![])],
+            },
+            Stage {
+                rows: vec![row(etl, trigger, checks)],
+            },
+            Stage {
+                rows: vec![row(etl, Action::UnpauseDag, vec![])],
+            },
+        ]
+    })
+    .await;
+    let started = std::time::Instant::now();
+    assert!(real_runner(&w).tick().await.unwrap());
+    let steps = repo::steps(&mut Conn::Db(&w.db), w.job).await.unwrap();
+    let messages: Vec<&str> = steps.iter().map(|s| s.message.as_str()).collect();
+    assert_eq!(status(&w).await, JobStatus::Succeeded, "{messages:?}");
+    eprintln!(
+        "real Airflow: pause → trigger → poll → verify → unpause in {:.1} s",
+        started.elapsed().as_secs_f64()
+    );
+    let change = changes_repo::get(&mut Conn::Db(&w.db), w.change)
+        .await
+        .unwrap();
+    assert_eq!(change.status.as_str(), "rolled_back");
+    let evidence = repo::evidence(&mut Conn::Db(&w.db), w.job).await.unwrap();
+    assert!(evidence
+        .iter()
+        .any(|(_, e)| e.url.ends_with("/api/v2/dags/orders_etl")
+            && e.response_body.contains("\"is_paused\":false")));
+    assert!(evidence
+        .iter()
+        .all(|(_, e)| !e.request_body.contains("\"runner\"}")
+            && !e.response_body.contains("access_token\":\"ey")));
+    t.finish().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn against_real_airflow_a_failing_rollback_halts_and_a_retry_succeeds() {
+    let Some(url) = real_airflow() else { return };
+    let t = sqlite().await;
+    let w = world_at(&t.db, Some((&url, "runner", "runner")), |c| {
+        let etl = c.etl;
+        let trigger = Action::TriggerRollback {
+            params: json!({"fail_until_retry": 1}).to_string(),
+        };
+        vec![Stage {
+            rows: vec![row(
+                etl,
+                trigger,
+                vec![Check::RunSucceeded, Check::RowCount { min: 42, max: 42 }],
+            )],
+        }]
+    })
+    .await;
+    assert!(real_runner(&w).tick().await.unwrap());
+    assert_eq!(status(&w).await, JobStatus::Halted);
+    let steps = repo::steps(&mut Conn::Db(&w.db), w.job).await.unwrap();
+    assert!(
+        steps[0]
+            .message
+            .contains("failed (failed tasks: apply_rollback)"),
+        "{}",
+        steps[0].message
+    );
+    operate(
+        &w.db,
+        &ctx(&w),
+        w.job,
+        Some(steps[0].id),
+        Operation::Retry,
+        "fixed the input",
+        Utc::now(),
+    )
+    .await
+    .unwrap();
+    assert!(real_runner(&w).tick().await.unwrap());
+    assert_eq!(status(&w).await, JobStatus::Succeeded);
+    t.finish().await;
+}
