@@ -18,7 +18,7 @@ use crate::{
     components::AppShell,
     connectors::ui::ConnectorsPage,
     error_template::NotFound,
-    execution::ui::ExecutionPage,
+    execution::ui::{ExecutionPage, ExecutionsPage},
     groups::ui::GroupsPage,
     home::HomePage,
     plans::ui::{ComparePage, EditPlanPage, InboxPage, PlanPage},
@@ -86,6 +86,7 @@ fn Authenticated() -> impl IntoView {
                 <Route path=path!("/plans/:id") view=PlanPage ssr=SsrMode::Async />
                 <Route path=path!("/plans/:id/edit") view=EditPlanPage ssr=SsrMode::Async />
                 <Route path=path!("/plans/:id/compare") view=ComparePage ssr=SsrMode::Async />
+                <Route path=path!("/executions") view=ExecutionsPage ssr=SsrMode::Async />
                 <Route path=path!("/executions/:id") view=ExecutionPage ssr=SsrMode::Async />
                 <Route path=path!("/catalog") view=CatalogPage ssr=SsrMode::Async />
                 <Route path=path!("/catalog/new") view=NewComponentPage ssr=SsrMode::Async />

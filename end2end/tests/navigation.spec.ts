@@ -3,13 +3,13 @@ import { ready, signIn, signOut } from "./helpers";
 import { seeded } from "./users";
 
 const navFor: Record<keyof typeof seeded, string[]> = {
-  admin: ["Home", "Changes", "Catalog", "Users", "Groups", "Connectors", "Policies", "Audit log", "API tokens"],
-  requester: ["Home", "Changes", "Catalog", "API tokens"],
-  approver: ["Home", "Changes", "Catalog", "Waiting for you"],
-  governance: ["Home", "Changes", "Catalog", "Waiting for you"],
-  engineer: ["Home", "Changes", "Catalog", "Waiting for you"],
-  postmortem: ["Home", "Changes", "Catalog"],
-  auditor: ["Home", "Changes", "Catalog", "Users", "Groups", "Audit log"],
+  admin: ["Home", "Changes", "Catalog", "Rollbacks", "Users", "Groups", "Connectors", "Policies", "Audit log", "API tokens"],
+  requester: ["Home", "Changes", "Catalog", "Rollbacks", "API tokens"],
+  approver: ["Home", "Changes", "Catalog", "Rollbacks", "Waiting for you"],
+  governance: ["Home", "Changes", "Catalog", "Rollbacks", "Waiting for you"],
+  engineer: ["Home", "Changes", "Catalog", "Rollbacks", "Waiting for you"],
+  postmortem: ["Home", "Changes", "Catalog", "Rollbacks"],
+  auditor: ["Home", "Changes", "Catalog", "Rollbacks", "Users", "Groups", "Audit log"],
 };
 
 for (const [role, user] of Object.entries(seeded) as [keyof typeof seeded, (typeof seeded)[keyof typeof seeded]][]) {

@@ -115,4 +115,10 @@ test("requester drafts, edits and submits; three approvers sign off; an edit voi
   await expect(page.getByText("Restored by hand from snap-881").first()).toBeVisible();
   await page.getByRole("link", { name: "The change" }).click();
   await expect(page.getByText("Rolled back").first()).toBeVisible();
+
+  // The rollbacks list finds it by status.
+  await page.getByRole("navigation", { name: "Main" }).getByRole("link", { name: "Rollbacks" }).click();
+  await page.getByLabel("Status").selectOption("succeeded");
+  await page.getByRole("button", { name: "Filter" }).click();
+  await expect(page.getByRole("row", { name: new RegExp(title) })).toContainText("Rolled back");
 });

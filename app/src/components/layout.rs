@@ -44,6 +44,7 @@ fn UserNav(user: CurrentUser) -> impl IntoView {
         (Some(true), "/", "Home"),
         (Some(true), "/changes", "Changes"),
         (Some(true), "/catalog", "Catalog"),
+        (Some(true), "/executions", "Rollbacks"),
         (
             Some(user.can(Permission::DecidePlans)),
             "/inbox",

@@ -2,7 +2,7 @@
 
 use leptos::prelude::*;
 
-use super::model::ExecutionPage;
+use super::model::{ExecutionPage, JobsPage};
 use crate::error::AppError;
 
 #[server(endpoint = "executions/get")]
@@ -62,6 +62,35 @@ pub async fn operate_execution(
             .await?;
             leptos_axum::redirect(&format!("/executions/{id}"));
             Ok(())
+        }
+        .await,
+    )
+}
+
+/// Rollbacks newest first, optionally of one status; `before` continues an earlier page.
+#[server(endpoint = "executions/list")]
+pub async fn list_executions(
+    #[server(default)] status: String,
+    #[server(default)] before: String,
+) -> Result<JobsPage, AppError> {
+    use crate::auth::{guard, Permission};
+    crate::error::respond(
+        async move {
+            guard::require(Permission::Read).await?;
+            let status = match status.trim() {
+                "" => None,
+                s => Some(super::model::JobStatus::parse(s).ok_or_else(|| {
+                    AppError::field("status", format!("`{s}` is not a rollback status"))
+                })?),
+            };
+            let before = match before.trim() {
+                "" => None,
+                b => Some(b.parse::<i64>().map_err(|_| {
+                    AppError::field("before", "is not a page position from this list")
+                })?),
+            };
+            let db = guard::app_state()?.db;
+            Ok(super::load::list(&db, status, before).await?)
         }
         .await,
     )

@@ -3,7 +3,9 @@
 use std::collections::HashMap;
 
 use super::{
-    model::{Controls, EvidenceView, ExecutionPage, JobStatus, StepState, StepView},
+    model::{
+        Controls, EvidenceView, ExecutionPage, JobStatus, JobSummary, JobsPage, StepState, StepView,
+    },
     repo,
     steps::{row_of, StepKind},
 };
@@ -116,4 +118,34 @@ pub fn version_of(job: &repo::JobRow) -> String {
 /// The version alone, for the live page's cheap check.
 pub async fn version(db: &Db, id: i64) -> Result<String, PlanError> {
     Ok(version_of(&repo::job(&mut Conn::Db(db), id).await?))
+}
+
+const LIST_PAGE: i64 = 50;
+
+/// A page of the rollbacks list.
+pub async fn list(
+    db: &Db,
+    status: Option<JobStatus>,
+    before: Option<i64>,
+) -> Result<JobsPage, PlanError> {
+    let mut rows = repo::list(&mut Conn::Db(db), status, before, LIST_PAGE + 1).await?;
+    let older = (rows.len() as i64 > LIST_PAGE).then(|| {
+        rows.truncate(LIST_PAGE as usize);
+        rows[rows.len() - 1].id
+    });
+    let jobs = rows
+        .into_iter()
+        .map(|r| JobSummary {
+            status: JobStatus::parse(&r.status).unwrap_or(JobStatus::Halted),
+            id: r.id,
+            plan_id: r.plan_id,
+            change_id: r.change_id,
+            change_title: r.change_title,
+            run_after: r.run_after,
+            started_at: r.started_at,
+            finished_at: r.finished_at,
+            reason: r.reason,
+        })
+        .collect();
+    Ok(JobsPage { jobs, older })
 }

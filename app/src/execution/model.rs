@@ -166,3 +166,24 @@ pub struct ExecutionPage {
     /// Changes whenever anything on the page does: the live view refetches when it moves.
     pub version: String,
 }
+
+/// One row of the rollbacks list.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct JobSummary {
+    pub id: i64,
+    pub plan_id: i64,
+    pub change_id: i64,
+    pub change_title: String,
+    pub status: JobStatus,
+    pub run_after: Option<DateTime<Utc>>,
+    pub started_at: Option<DateTime<Utc>>,
+    pub finished_at: Option<DateTime<Utc>>,
+    pub reason: String,
+}
+
+/// A page of the rollbacks list; `older` is the id to continue before.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct JobsPage {
+    pub jobs: Vec<JobSummary>,
+    pub older: Option<i64>,
+}

@@ -55,6 +55,48 @@ pub async fn job(conn: &mut Conn<'_>, id: i64) -> Result<JobRow, DbError> {
         .await)?)
 }
 
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct SummaryRow {
+    pub id: i64,
+    pub plan_id: i64,
+    pub change_id: i64,
+    pub change_title: String,
+    pub status: String,
+    pub run_after: Option<DateTime<Utc>>,
+    pub started_at: Option<DateTime<Utc>>,
+    pub finished_at: Option<DateTime<Utc>>,
+    pub reason: String,
+}
+
+/// Jobs newest first, optionally of one status, before an id (keyset).
+pub async fn list(
+    conn: &mut Conn<'_>,
+    status: Option<JobStatus>,
+    before: Option<i64>,
+    limit: i64,
+) -> Result<Vec<SummaryRow>, DbError> {
+    let mut w = crate::db::Where::default();
+    if let Some(s) = status {
+        w.push("e.status = ?", [crate::db::Arg::Text(s.as_str().into())]);
+    }
+    w.push(
+        "e.id < ?",
+        [crate::db::Arg::Int(before.unwrap_or(i64::MAX))],
+    );
+    let sql = format!(
+        "SELECT e.id, e.plan_id, p.change_id, c.title AS change_title, e.status, e.run_after, e.started_at, \
+         e.finished_at, e.reason FROM executions e JOIN plans p ON p.id = e.plan_id JOIN changes c ON c.id = p.change_id \
+         {} ORDER BY e.id DESC LIMIT {limit}",
+        w.sql()
+    );
+    Ok(conn_run!(conn, |c| crate::bind_args!(
+        sqlx::query_as(&sql),
+        &w.args
+    )
+    .fetch_all(c)
+    .await)?)
+}
+
 /// Takes the next due job: a scheduled one whose start has come, or a running one whose lease
 /// expired (its worker died). Returns its id and whether it was scheduled (first start).
 /// PostgreSQL skips rows other workers have locked; SQLite has a single writer.

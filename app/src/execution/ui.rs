@@ -4,15 +4,15 @@
 //! data when it did.
 
 use leptos::prelude::*;
-use leptos_router::hooks::use_params_map;
+use leptos_router::hooks::{use_params_map, use_query_map};
 
 use super::{
-    api::{execution_version, get_execution, OperateExecution},
-    model::{EvidenceView, ExecutionPage as Page, JobStatus, StepState, StepView},
+    api::{execution_version, get_execution, list_executions, OperateExecution},
+    model::{EvidenceView, ExecutionPage as Page, JobStatus, JobSummary, StepState, StepView},
 };
 use crate::{
     auth::{ui::Authorized, CurrentUser, Permission},
-    components::{ErrorNotice, FormErrors, PageHeader},
+    components::{EmptyState, ErrorNotice, FormErrors, PageHeader},
     error::AppError,
     error_template::loaded,
     plans::ui::when,
@@ -240,10 +240,93 @@ fn evidence(e: EvidenceView) -> impl IntoView {
     };
     view! {
         <li>
-            <span class="evidence__at">{e.at.format("%H:%M:%S%.3f").to_string()}</span> " " {head}
+            <span class="evidence__at">{e.at.format("%H:%M:%S%.3f UTC").to_string()}</span> " " {head}
             {(e.kind == "http" && !e.note.is_empty()).then(|| view! { <p>{e.note.clone()}</p> })}
             {(!e.request_body.is_empty()).then(|| view! { <pre class="evidence__body" aria-label="Request body">{e.request_body.clone()}</pre> })}
             {(!e.response_body.is_empty()).then(|| view! { <pre class="evidence__body" aria-label="Response body">{e.response_body.clone()}</pre> })}
         </li>
+    }
+}
+
+/// Rollbacks newest first, by status; halted ones are where operators are needed.
+#[component]
+pub fn ExecutionsPage() -> impl IntoView {
+    view! { <Authorized permission=Permission::Read children=|_: CurrentUser| view! { <Executions /> } /> }
+}
+
+const STATUSES: [(&str, &str); 6] = [
+    ("", "Any status"),
+    ("scheduled", "Scheduled"),
+    ("running", "Running"),
+    ("halted", "Halted: needs an operator"),
+    ("succeeded", "Rolled back"),
+    ("aborted", "Aborted"),
+];
+
+#[component]
+fn Executions() -> impl IntoView {
+    let query = use_query_map();
+    let args = move || {
+        query.with(|q| {
+            (
+                q.get("status").unwrap_or_default(),
+                q.get("before").unwrap_or_default(),
+            )
+        })
+    };
+    let page = Resource::new(args, |(status, before)| list_executions(status, before));
+    view! {
+        <PageHeader title="Rollbacks".to_string() lead="Signed-off rollbacks and how far they got, newest first.".to_string() />
+        <Transition fallback=|| view! { <p class="loading">"Loading…"</p> }>
+            {move || Suspend::new(async move { loaded(async move {
+                let p = page.await?;
+                let status = args().0;
+                Ok::<_, AppError>(view! {
+                    <form class="filters" method="get" action="/executions" role="search" aria-label="Filter rollbacks">
+                        <div class="field">
+                            <label class="field__label" for="filter-status">"Status"</label>
+                            <select class="field__input" id="filter-status" name="status">
+                                {STATUSES.iter().map(|(v, l)| view! { <option value=*v selected=status == *v>{*l}</option> }).collect_view()}
+                            </select>
+                        </div>
+                        <div class="filters__actions"><button class="button" type="submit">"Filter"</button></div>
+                    </form>
+                    {if p.jobs.is_empty() {
+                        view! { <EmptyState title="No rollbacks here">
+                            <p>"A rollback appears here when its plan is signed off."</p>
+                        </EmptyState> }.into_any()
+                    } else {
+                        view! { <JobsTable jobs=p.jobs /> }.into_any()
+                    }}
+                    <nav class="pager" aria-label="Pages of rollbacks">
+                        {p.older.map(|id| view! { <a href=format!("/executions?status={status}&before={id}")>"Older →"</a> })}
+                    </nav>
+                })
+            }.await) })}
+        </Transition>
+    }
+}
+
+#[component]
+fn JobsTable(jobs: Vec<JobSummary>) -> impl IntoView {
+    view! {
+        <table class="table">
+            <caption class="visually-hidden">"Rollbacks"</caption>
+            <thead><tr>
+                <th scope="col">"Change"</th><th scope="col">"Status"</th><th scope="col">"Started"</th>
+                <th scope="col">"Finished"</th><th scope="col">"Why it stopped"</th>
+            </tr></thead>
+            <tbody>
+                {jobs.into_iter().map(|j| view! {
+                    <tr>
+                        <td><a href=format!("/executions/{}", j.id)>{j.change_title.clone()}</a></td>
+                        <td>{job_badge(j.status)}</td>
+                        <td>{j.started_at.or(j.run_after).map(when)}</td>
+                        <td>{j.finished_at.map(when)}</td>
+                        <td>{j.reason.clone()}</td>
+                    </tr>
+                }).collect_view()}
+            </tbody>
+        </table>
     }
 }

@@ -327,6 +327,30 @@ async fn a_signed_off_rollback_pauses_triggers_verifies_and_unpauses(t: &TestDb)
         !runner(&w, "worker-a").tick().await.unwrap(),
         "nothing more is due"
     );
+    let listed = super::load::list(&w.db, Some(JobStatus::Succeeded), None)
+        .await
+        .unwrap();
+    assert_eq!(
+        listed
+            .jobs
+            .iter()
+            .map(|j| (j.id, j.change_title.as_str()))
+            .collect::<Vec<_>>(),
+        [(w.job, "Orders v42")]
+    );
+    assert!(super::load::list(&w.db, Some(JobStatus::Halted), None)
+        .await
+        .unwrap()
+        .jobs
+        .is_empty());
+    assert!(
+        super::load::list(&w.db, None, Some(w.job))
+            .await
+            .unwrap()
+            .jobs
+            .is_empty(),
+        "nothing before the first"
+    );
 }
 backend_test!(
     full_flow,
