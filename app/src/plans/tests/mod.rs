@@ -2,6 +2,7 @@
 //! revising, four eyes, voiding, rejection, sign-off, and exactly-once under concurrency.
 
 mod decisions;
+mod timing;
 
 use chrono::{Datelike, Duration, Utc};
 

@@ -1,8 +1,12 @@
 //! SQL for changes and the components they touched.
 
+mod title;
+
 use std::collections::HashMap;
 
 use chrono::{DateTime, Duration, Utc};
+
+use title::{title_lookup, title_search, TitleLookup};
 
 use super::model::{
     Affected, Change, ChangeFilter, ChangeKind, ChangeStatus, ChangeSummary, Link, NewChange,
@@ -12,7 +16,7 @@ use crate::{
     bind_args,
     catalog::model::{ComponentKind, ComponentRef},
     conn_run,
-    db::{placeholders_from, Arg, Backend, Conn, DbError, Tx, Where},
+    db::{placeholders_from, Arg, Conn, DbError, Tx, Where},
     tx_run,
 };
 
@@ -250,55 +254,6 @@ pub async fn list(
             components: r.components,
         })
         .collect())
-}
-
-/// How a title search runs: through SQLite's trigram index when few titles match, or as a
-/// `LIKE` filter on the newest-first walk (PostgreSQL's trigram index serves `LIKE` itself; its
-/// planner knows which is cheaper).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum TitleLookup {
-    Index,
-    Scan,
-}
-
-/// Above this many matches the newest-first walk meets a page of them sooner than the index
-/// hands them over (and sorts them).
-const INDEXED_MATCHES: i64 = 2000;
-
-async fn title_lookup(conn: &mut Conn<'_>, q: &str) -> Result<TitleLookup, DbError> {
-    if conn.backend() != Backend::Sqlite || q.chars().count() < 3 {
-        return Ok(TitleLookup::Scan);
-    }
-    let sql = format!(
-        "SELECT COUNT(*) FROM (SELECT rowid FROM changes_title_fts WHERE changes_title_fts MATCH $1 LIMIT {})",
-        INDEXED_MATCHES + 1
-    );
-    let n: i64 = conn_run!(conn, |x| sqlx::query_scalar(&sql)
-        .bind(fts_phrase(q))
-        .fetch_one(x)
-        .await)?;
-    Ok(match n > INDEXED_MATCHES {
-        true => TitleLookup::Scan,
-        false => TitleLookup::Index,
-    })
-}
-
-/// An FTS5 phrase: with the trigram tokenizer, a substring match.
-fn fts_phrase(q: &str) -> String {
-    format!("\"{}\"", q.to_lowercase().replace('"', "\"\""))
-}
-
-fn title_search(w: &mut Where, q: &str, lookup: TitleLookup) {
-    match lookup {
-        TitleLookup::Index => w.push(
-            "c.id IN (SELECT rowid FROM changes_title_fts WHERE changes_title_fts MATCH ?)",
-            [Arg::Text(fts_phrase(q))],
-        ),
-        TitleLookup::Scan => w.push(
-            "c.title_lower LIKE ? ESCAPE '\\'",
-            [Arg::Text(crate::catalog::repo::like(q))],
-        ),
-    }
 }
 
 /// The id of a user by lower-cased username, if there is one.
