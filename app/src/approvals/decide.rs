@@ -107,32 +107,30 @@ pub async fn decide(
         ));
     }
     let change = changes::repo::get(&mut Conn::Tx(&mut tx), plan.change_id).await?;
-    let revision_author = plans_repo::revision(&mut Conn::Tx(&mut tx), d.plan_id, d.revision)
-        .await?
-        .author_id;
     let mine: HashSet<i64> = repo::user_groups(&mut Conn::Tx(&mut tx), who.id)
         .await?
         .into_iter()
         .collect();
-    let author = if revision_author == who.id {
-        who.id
-    } else {
-        plan.author_id
-    };
-    quorum::may_decide(
-        who.id,
-        &mine,
-        author,
-        change.author.id,
-        &request.requirements,
-    )
-    .map_err(|r| PlanError::Refused(r.message().into()))?;
+    let hands = repo::hands(&mut Conn::Tx(&mut tx), d.plan_id).await?;
+    quorum::may_decide(who.id, &mine, &hands, &request.requirements)
+        .map_err(|r| PlanError::Refused(r.message().into()))?;
     let decisions = repo::decisions(&mut Conn::Tx(&mut tx), d.plan_id).await?;
     let expiry = Duration::hours(request.expiry_hours);
     let renewal = renewal_number(&mut tx, &decisions, d.revision, who.id, expiry, now).await?;
+    // Only approvers still active and still in the group they counted for count now.
+    let approvers: Vec<i64> = decisions.iter().map(|x| x.approver_id).collect();
+    let standing: HashSet<(i64, i64)> =
+        repo::standing_approvers(&mut Conn::Tx(&mut tx), &approvers)
+            .await?
+            .into_iter()
+            .collect();
     let approvals: Vec<Approval> = decisions
         .iter()
         .filter(|x| x.decision == "approve")
+        .filter(|x| {
+            x.group_id
+                .is_some_and(|g| standing.contains(&(x.approver_id, g)))
+        })
         .filter_map(|x| {
             x.group_id.map(|g| Approval {
                 approver_id: x.approver_id,
@@ -174,6 +172,9 @@ pub async fn decide(
     let decision_id = repo::insert_decision(&mut tx, &new)
         .await
         .map_err(|e| match e {
+            e if e.is_conflict_on("approval_decisions_four_eyes") => {
+                PlanError::Refused(quorum::Refusal::OwnRevision.message().into())
+            }
             DbError::Conflict { .. } => {
                 PlanError::Refused("You already decided on this revision.".into())
             }

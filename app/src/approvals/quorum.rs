@@ -31,6 +31,8 @@ pub struct Approval {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Refusal {
     OwnPlan,
+    OwnRevision,
+    Submitted,
     OwnChange,
     NotInGroup,
 }
@@ -39,25 +41,41 @@ impl Refusal {
     pub fn message(&self) -> &'static str {
         match self {
             Self::OwnPlan => "You drafted this plan, so you cannot approve or reject it: four eyes means someone else decides.",
+            Self::OwnRevision => "You wrote a revision of this plan, so you cannot approve or reject it: four eyes means someone else decides.",
+            Self::Submitted => "You submitted this plan for approval, so you cannot approve or reject it: four eyes means someone else decides.",
             Self::OwnChange => "You made the change this plan rolls back, so you cannot approve or reject it: four eyes means someone else decides.",
             Self::NotInGroup => "You are not in any group that must sign off this plan.",
         }
     }
 }
 
+/// Everyone who shaped a plan, none of whom may decide on it.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct Hands {
+    pub drafter: i64,
+    pub revision_authors: Vec<i64>,
+    pub submitters: Vec<i64>,
+    pub change_author: i64,
+}
+
 /// Four eyes, then membership: who may decide on a plan.
 pub fn may_decide(
     user_id: i64,
     user_groups: &HashSet<i64>,
-    plan_author: i64,
-    change_author: i64,
+    hands: &Hands,
     required: &[Requirement],
 ) -> Result<(), Refusal> {
-    if user_id == plan_author {
+    if user_id == hands.drafter {
         return Err(Refusal::OwnPlan);
     }
-    if user_id == change_author {
+    if user_id == hands.change_author {
         return Err(Refusal::OwnChange);
+    }
+    if hands.revision_authors.contains(&user_id) {
+        return Err(Refusal::OwnRevision);
+    }
+    if hands.submitters.contains(&user_id) {
+        return Err(Refusal::Submitted);
     }
     if !required.iter().any(|r| user_groups.contains(&r.group_id)) {
         return Err(Refusal::NotInGroup);

@@ -7,7 +7,9 @@ use proptest::prelude::*;
 
 use super::{
     policy::{choose, parse_requirements, parse_windows, Policy, Scope},
-    quorum::{complete, counts, group_for, may_decide, tally, Approval, Refusal, Requirement},
+    quorum::{
+        complete, counts, group_for, may_decide, tally, Approval, Hands, Refusal, Requirement,
+    },
     windows::{is_open, next_start, resolve, Window},
 };
 
@@ -156,19 +158,36 @@ fn approval(approver_id: i64, group_id: i64, hash: &str, at: DateTime<Utc>) -> A
 }
 
 #[test]
-fn the_author_of_the_plan_or_the_change_never_decides() {
+fn no_one_who_shaped_the_plan_or_made_the_change_decides() {
     let required = [req(1, 1)];
     let mine: HashSet<i64> = [1].into();
-    assert_eq!(may_decide(7, &mine, 7, 8, &required), Err(Refusal::OwnPlan));
+    let hands = Hands {
+        drafter: 7,
+        revision_authors: vec![7, 10],
+        submitters: vec![11],
+        change_author: 8,
+    };
     assert_eq!(
-        may_decide(8, &mine, 7, 8, &required),
+        may_decide(7, &mine, &hands, &required),
+        Err(Refusal::OwnPlan)
+    );
+    assert_eq!(
+        may_decide(8, &mine, &hands, &required),
         Err(Refusal::OwnChange)
     );
     assert_eq!(
-        may_decide(9, &HashSet::from([5]), 7, 8, &required),
+        may_decide(10, &mine, &hands, &required),
+        Err(Refusal::OwnRevision)
+    );
+    assert_eq!(
+        may_decide(11, &mine, &hands, &required),
+        Err(Refusal::Submitted)
+    );
+    assert_eq!(
+        may_decide(9, &HashSet::from([5]), &hands, &required),
         Err(Refusal::NotInGroup)
     );
-    assert_eq!(may_decide(9, &mine, 7, 8, &required), Ok(()));
+    assert_eq!(may_decide(9, &mine, &hands, &required), Ok(()));
 }
 
 #[test]

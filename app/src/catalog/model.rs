@@ -149,6 +149,12 @@ impl Declaration {
             &at("rollback_dag_id"),
             self.rollback_dag_id.as_deref(),
         ));
+        if self.dag_id.is_some() && self.dag_id == self.rollback_dag_id {
+            errors.push(
+                &at("rollback_dag_id"),
+                "must differ from the production DAG id: a rollback that re-runs the production DAG is “clear and re-run”",
+            );
+        }
         if self.connector.is_none() && (self.dag_id.is_some() || self.rollback_dag_id.is_some()) {
             errors.push(&at("connector"), "is required when a DAG id is given");
         }
@@ -368,5 +374,19 @@ mod tests {
             ..decl("orders_dag")
         };
         assert_eq!(d.normalise("").unwrap_err()[0].field, "dag_id");
+    }
+
+    #[test]
+    fn a_rollback_dag_must_not_be_the_production_dag() {
+        let d = Declaration {
+            connector: Some("airflow".into()),
+            dag_id: Some("orders_etl".into()),
+            rollback_dag_id: Some("orders_etl".into()),
+            kind: Some(ComponentKind::Job),
+            ..decl("orders_dag")
+        };
+        let errors = d.normalise("").unwrap_err();
+        assert_eq!(errors[0].field, "rollback_dag_id");
+        assert!(errors[0].message.contains("differ"));
     }
 }

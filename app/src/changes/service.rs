@@ -202,3 +202,27 @@ pub async fn list(db: &Db, f: &ChangeFilter) -> Result<ChangesPage, ChangeError>
     });
     Ok(ChangesPage { changes, next })
 }
+
+/// Moves a change along its life cycle with its `change.status_changed` event, in the caller's
+/// transaction (plans and executions move it); nothing is written when it is already there.
+pub async fn move_status(
+    tx: &mut Tx,
+    ctx: &Ctx,
+    id: i64,
+    to: super::model::ChangeStatus,
+    now: chrono::DateTime<Utc>,
+) -> Result<(), DbError> {
+    let from = repo::status_of(tx, id).await?;
+    if from == to {
+        return Ok(());
+    }
+    repo::set_status(tx, id, to, now).await?;
+    let event = NewAuditEvent {
+        action: "change.status_changed",
+        entity_type: "change",
+        entity_id: id.to_string(),
+        before: json!({"status": from.as_str()}),
+        after: json!({"status": to.as_str()}),
+    };
+    append(tx, ctx, event).await.map(|_| ())
+}

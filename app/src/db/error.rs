@@ -23,10 +23,18 @@ impl From<sqlx::Error> for DbError {
                 });
                 Self::Conflict { constraint }
             }
+            // Our triggers (and PostgreSQL's CHECKs named by them) say which rule refused.
+            sqlx::Error::Database(db) if db.message().starts_with(TRIGGER_PREFIX) => {
+                let constraint = db.message()[TRIGGER_PREFIX.len()..].trim().to_string();
+                Self::Conflict { constraint }
+            }
             _ => Self::Other(e),
         }
     }
 }
+
+/// How a migration's trigger names the rule it enforces: `RAISE(ABORT, 'rollgate constraint X')`.
+const TRIGGER_PREFIX: &str = "rollgate constraint ";
 
 /// SQLite says "UNIQUE constraint failed: users.username_lower"; PostgreSQL names that
 /// constraint `users_username_lower_key` (its default, kept explicit in our migrations).

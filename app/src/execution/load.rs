@@ -46,7 +46,10 @@ pub async fn page(db: &Db, viewer: &CurrentUser, id: i64) -> Result<ExecutionPag
             let row = row_of(&body, s.stage, s.row_number);
             let (title, manual) = match (s.kind(), row) {
                 (StepKind::Action, Some(r)) => (
-                    r.action.label().to_string(),
+                    match &r.binding {
+                        Some(b) => format!("{}: {}", r.action.label(), b.describe(&r.action)),
+                        None => r.action.label().to_string(),
+                    },
                     match &r.action {
                         Action::Manual { instructions } => Some(instructions.clone()),
                         _ => None,

@@ -198,7 +198,8 @@ async fn abort(
     repo::stop_running(tx, job.id, "Stopped: the rollback was aborted.", now).await?;
     repo::set_job(tx, job.id, JobStatus::Aborted, None, &reason, now).await?;
     plans_repo::set_state(tx, job.plan_id, PlanStatus::Aborted, job.revision, now).await?;
-    changes::repo::set_status(tx, job.change_id, ChangeStatus::RollbackFailed, now).await?;
+    changes::service::move_status(tx, ctx, job.change_id, ChangeStatus::RollbackFailed, now)
+        .await?;
     append(
         tx,
         ctx,

@@ -119,6 +119,7 @@ mod tests {
             flagging: String::new(),
             owner: "ana".into(),
             restore: None,
+            binding: None,
         }
     }
 

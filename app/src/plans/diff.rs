@@ -50,13 +50,27 @@ fn change(field: &str, before: &str, after: &str) -> Option<FieldChange> {
 
 /// The fields of a row as people read them, in a stable order.
 pub fn row_fields(row: &Row) -> Vec<(&'static str, String)> {
+    let binding = |f: fn(&super::model::Binding) -> Option<String>| {
+        row.binding.as_ref().and_then(f).unwrap_or_default()
+    };
     vec![
+        ("Component", row.component.clone()),
         ("Scope", row.scope.clone()),
         ("Action", row.action.label().to_string()),
         (
             "Parameters or instructions",
             row.action.detail().to_string(),
         ),
+        (
+            "Connector",
+            binding(|b| {
+                b.connector
+                    .as_ref()
+                    .map(|c| format!("{} ({}, {})", c.name, c.kind, c.base_url))
+            }),
+        ),
+        ("Production DAG", binding(|b| b.dag_id.clone())),
+        ("Rollback DAG", binding(|b| b.rollback_dag_id.clone())),
         (
             "Checks",
             row.checks
@@ -73,8 +87,14 @@ pub fn row_fields(row: &Row) -> Vec<(&'static str, String)> {
                 .as_ref()
                 .map(|r| {
                     format!(
-                        "{} (restorable until {} UTC)",
-                        r.data_version,
+                        "{} (undoes {}; code {}; restorable until {} UTC)",
+                        r.target_label(),
+                        if r.undo_version.is_empty() {
+                            "an unrecorded version"
+                        } else {
+                            &r.undo_version
+                        },
+                        r.code_version.as_deref().unwrap_or("unchanged"),
                         r.restorable_until().format("%Y-%m-%d %H:%M")
                     )
                 })

@@ -28,15 +28,13 @@ pub struct RowForm {
     pub flagging: String,
     #[serde(default)]
     pub owner: String,
+    /// The data version to restore (`previous` or an id); empty when the row restores none.
     #[serde(default)]
-    pub data_version: String,
+    pub target_version: String,
     #[serde(default)]
     pub retention: String,
     #[serde(default)]
     pub retention_hours: String,
-    /// When the restored version was superseded (RFC 3339, carried along unchanged).
-    #[serde(default)]
-    pub since: String,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -285,16 +283,17 @@ fn row_from(f: &RowForm, s: usize, r: usize) -> Result<Row, Vec<FieldError>> {
             Err(m) => errors.push(FieldError::new(&row_field(s, r, "checks"), m)),
         }
     }
-    let restore = if f.data_version.trim().is_empty() {
+    // The undone version, the code version and the time retention counts from are filled in
+    // by the server from the change (`plans::resolve`), never taken from the form.
+    let restore = if f.target_version.trim().is_empty() {
         None
     } else {
-        let since = DateTime::parse_from_rfc3339(f.since.trim())
-            .map(|t| t.with_timezone(&Utc))
-            .unwrap_or_else(|_| Utc::now());
         match retention(&f.retention, &f.retention_hours) {
             Ok(retention) => Some(Restore {
-                data_version: f.data_version.trim().to_string(),
-                since,
+                target_version: f.target_version.trim().to_string(),
+                undo_version: String::new(),
+                code_version: None,
+                since: DateTime::<Utc>::UNIX_EPOCH,
                 retention,
             }),
             Err(m) => {
@@ -315,6 +314,7 @@ fn row_from(f: &RowForm, s: usize, r: usize) -> Result<Row, Vec<FieldError>> {
         flagging: f.flagging.trim().to_string(),
         owner: f.owner.trim().to_string(),
         restore,
+        binding: None,
     })
 }
 
@@ -344,10 +344,10 @@ pub fn form_of(body: &PlanBody) -> PlanForm {
                     .join("\n"),
                 flagging: row.flagging.clone(),
                 owner: row.owner.clone(),
-                data_version: row
+                target_version: row
                     .restore
                     .as_ref()
-                    .map(|x| x.data_version.clone())
+                    .map(|x| x.target_version.clone())
                     .unwrap_or_default(),
                 retention: row
                     .restore
@@ -358,11 +358,6 @@ pub fn form_of(body: &PlanBody) -> PlanForm {
                     Some(Retention::Custom { hours }) => hours.to_string(),
                     _ => String::new(),
                 },
-                since: row
-                    .restore
-                    .as_ref()
-                    .map(|x| x.since.to_rfc3339())
-                    .unwrap_or_default(),
             })
             .collect(),
     }

@@ -10,6 +10,7 @@ use super::{
         Approval, DecisionView, GroupStanding, InboxItem, PlanPage, RevisionMeta, Rights, SignOff,
     },
     repo,
+    resolve::Facts,
     service::PlanError,
 };
 use crate::{
@@ -42,11 +43,27 @@ pub async fn page(db: &Db, viewer: &CurrentUser, id: i64) -> Result<PlanPage, Pl
         .find(|r| r.number == plan.current_revision)
         .ok_or(PlanError::NotFound)?;
     let body = current.body()?;
+    let ids: Vec<i64> = body.rows().map(|(_, _, r)| r.component_id).collect();
+    let facts = Facts::load(&mut conn, &change, &ids).await?;
     let request = approvals_repo::request(&mut conn, id, plan.current_revision).await?;
     let rows = approvals_repo::decisions(&mut conn, id).await?;
     let sign_off = approvals_repo::sign_off(&mut conn, id).await?;
     let now = Utc::now();
     let expiry = Duration::hours(request.as_ref().map(|r| r.expiry_hours).unwrap_or(24));
+    let approvers: Vec<i64> = rows.iter().map(|d| d.approver_id).collect();
+    let standing: HashSet<(i64, i64)> = approvals_repo::standing_approvers(&mut conn, &approvers)
+        .await?
+        .into_iter()
+        .collect();
+    // Before sign-off, an approval by someone who has since left its group, lost the approver
+    // role or been deactivated no longer counts (the sign-off freezes the standing).
+    let lapsed = |d: &approvals_repo::DecisionRow| {
+        sign_off.is_none()
+            && d.voided_at.is_none()
+            && d.decision == "approve"
+            && d.group_id
+                .is_some_and(|g| !standing.contains(&(d.approver_id, g)))
+    };
     let decisions: Vec<DecisionView> = rows
         .iter()
         .map(|d| {
@@ -61,21 +78,33 @@ pub async fn page(db: &Db, viewer: &CurrentUser, id: i64) -> Result<PlanPage, Pl
                 reason: d.reason.clone(),
                 revision: d.revision,
                 decided_at: d.decided_at,
-                void_reason: d.void_reason.clone().or_else(|| {
-                    expired.then(|| {
-                        format!(
-                            "Expired after {} hours without a sign-off.",
-                            expiry.num_hours()
-                        )
+                void_reason: d
+                    .void_reason
+                    .clone()
+                    .or_else(|| {
+                        lapsed(d).then(|| {
+                            format!(
+                                "No longer counts: {} is no longer an active approver in {}.",
+                                d.approver,
+                                d.group_name.clone().unwrap_or_default()
+                            )
+                        })
                     })
-                }),
+                    .or_else(|| {
+                        expired.then(|| {
+                            format!(
+                                "Expired after {} hours without a sign-off.",
+                                expiry.num_hours()
+                            )
+                        })
+                    }),
             }
         })
         .collect();
     let approval = request.as_ref().map(|r| {
         let approvals: Vec<quorum::Approval> = rows
             .iter()
-            .filter(|d| d.decision == "approve")
+            .filter(|d| d.decision == "approve" && !lapsed(d))
             .filter_map(|d| {
                 d.group_id.map(|g| quorum::Approval {
                     approver_id: d.approver_id,
@@ -128,12 +157,8 @@ pub async fn page(db: &Db, viewer: &CurrentUser, id: i64) -> Result<PlanPage, Pl
         (&request, viewer.can(Permission::DecidePlans), status)
     {
         let mine: HashSet<i64> = viewer.groups.iter().map(|g| g.id).collect();
-        let author = if current.author_id == viewer.id {
-            viewer.id
-        } else {
-            plan.author_id
-        };
-        match quorum::may_decide(viewer.id, &mine, author, change.author.id, &r.requirements) {
+        let hands = approvals_repo::hands(&mut Conn::Db(db), id).await?;
+        match quorum::may_decide(viewer.id, &mine, &hands, &r.requirements) {
             Err(refusal) => rights.decide_refusal = Some(refusal.message().into()),
             Ok(()) => match rows.iter().find(|d| {
                 d.revision == plan.current_revision
@@ -166,7 +191,6 @@ pub async fn page(db: &Db, viewer: &CurrentUser, id: i64) -> Result<PlanPage, Pl
             .map(|r| r.author.clone())
             .unwrap_or_default(),
         revision: meta(current),
-        body,
         revisions: revisions.iter().map(meta).collect(),
         approval,
         decisions,
@@ -181,6 +205,9 @@ pub async fn page(db: &Db, viewer: &CurrentUser, id: i64) -> Result<PlanPage, Pl
         }),
         rights,
         request_key: uuid::Uuid::new_v4().to_string(),
+        drift: facts.drift(&body),
+        versions: facts.version_options(),
+        body,
     })
 }
 

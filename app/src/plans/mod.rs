@@ -17,6 +17,8 @@ pub mod load;
 #[cfg(feature = "ssr")]
 pub mod repo;
 #[cfg(feature = "ssr")]
+pub mod resolve;
+#[cfg(feature = "ssr")]
 pub mod service;
 
 #[cfg(all(test, feature = "ssr"))]

@@ -53,6 +53,11 @@ impl Action {
             .unwrap_or(kind)
     }
 
+    /// True when the action goes through a connector (an orchestrator or a webhook).
+    pub fn needs_connector(&self) -> bool {
+        self.needs_dag() || matches!(self, Self::Webhook)
+    }
+
     /// True when the action talks to an orchestrator (needs a DAG binding).
     pub fn needs_dag(&self) -> bool {
         matches!(
@@ -157,12 +162,24 @@ impl Retention {
     }
 }
 
-/// A data version the row restores, and until when the storage keeps it.
+/// The data version a row restores, the one it undoes, and until when the storage keeps them.
+/// Everything but the target is derived on the server from the change and its history.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Restore {
-    /// Snapshot or time-travel id (from the change, editable).
-    pub data_version: String,
-    /// When that version was superseded (the change's deployment); retention counts from here.
+    /// The version to restore: a snapshot or time-travel id, or `previous` (the pipeline takes
+    /// the version right before `undo_version`). Defaults to the component's version before the
+    /// change, from its change history.
+    #[serde(default)]
+    pub target_version: String,
+    /// The version the change produced, which this row undoes (empty when the change recorded
+    /// none for this component).
+    #[serde(default, alias = "data_version")]
+    pub undo_version: String,
+    /// The code version (git SHA) before the change, when Rollgate knows it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub code_version: Option<String>,
+    /// When the version to restore was superseded (the change's deployment); retention counts
+    /// from here.
     pub since: DateTime<Utc>,
     pub retention: Retention,
 }
@@ -170,6 +187,61 @@ pub struct Restore {
 impl Restore {
     pub fn restorable_until(&self) -> DateTime<Utc> {
         self.since + self.retention.period()
+    }
+
+    /// The target as people read it.
+    pub fn target_label(&self) -> String {
+        match (self.target_version.as_str(), self.undo_version.as_str()) {
+            ("" | PREVIOUS, "") => "the version before the change".into(),
+            ("" | PREVIOUS, undo) => format!("the version before {undo}"),
+            (target, _) => target.to_string(),
+        }
+    }
+}
+
+/// The restore target that lets the pipeline take the version right before the undone one.
+pub const PREVIOUS: &str = "previous";
+
+/// The connector a row's step goes through, as it was when the revision was saved.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ConnectorSnapshot {
+    pub id: i64,
+    /// `airflow3` or `webhook`.
+    pub kind: String,
+    pub name: String,
+    pub base_url: String,
+}
+
+/// What a row's action acts on, read from the catalog on the server when the revision is saved.
+/// Inside the content hash: execution uses exactly this, whatever the catalog says later.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Default)]
+pub struct Binding {
+    pub connector: Option<ConnectorSnapshot>,
+    pub dag_id: Option<String>,
+    pub rollback_dag_id: Option<String>,
+}
+
+impl Binding {
+    /// The DAG the action triggers, pauses or unpauses.
+    pub fn dag_for(&self, action: &Action) -> Option<&str> {
+        match action {
+            Action::TriggerRollback { .. } => self.rollback_dag_id.as_deref(),
+            Action::PauseDag | Action::UnpauseDag | Action::ClearRerun => self.dag_id.as_deref(),
+            Action::Webhook | Action::Manual { .. } => None,
+        }
+    }
+
+    /// "DAG `x` on airflow-prod (https://…)", what approvers read.
+    pub fn describe(&self, action: &Action) -> String {
+        let on = self
+            .connector
+            .as_ref()
+            .map(|c| format!("{} ({})", c.name, c.base_url))
+            .unwrap_or_else(|| "no connector".into());
+        match self.dag_for(action) {
+            Some(dag) => format!("DAG `{dag}` on {on}"),
+            None => on,
+        }
     }
 }
 
@@ -187,6 +259,9 @@ pub struct Row {
     pub flagging: String,
     pub owner: String,
     pub restore: Option<Restore>,
+    /// The connector and DAG ids the action uses, for rows that call an orchestrator.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub binding: Option<Binding>,
 }
 
 /// Rows verified together before the next stage starts.

@@ -86,6 +86,29 @@ pub struct PlanPage {
     pub rights: Rights,
     /// A fresh idempotency key for the decision form.
     pub request_key: String,
+    /// Rows whose catalog binding changed since this revision was saved.
+    pub drift: Vec<Drift>,
+    /// Earlier data versions of the plan's components (the editor's suggestions).
+    pub versions: Vec<VersionOption>,
+}
+
+/// A row whose connector or DAG ids in the catalog differ from the revision's snapshot.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Drift {
+    /// `stage N row M`.
+    pub at: String,
+    pub component: String,
+    /// What changed, e.g. "rollback DAG `a` → `b`".
+    pub what: String,
+}
+
+/// A data version a component had before the change, as the editor offers it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct VersionOption {
+    pub component_id: i64,
+    pub version: String,
+    /// The version with when and by which change it was produced.
+    pub label: String,
 }
 
 /// One plan waiting for the viewer's decision.

@@ -121,10 +121,14 @@ impl Proposal<'_> {
                 .as_ref()
                 .filter(|v| restores && !v.is_empty())
                 .map(|v| Restore {
-                    data_version: v.clone(),
+                    // Drafting replaces it with the version before the change, when known.
+                    target_version: super::model::PREVIOUS.into(),
+                    undo_version: v.clone(),
+                    code_version: None,
                     since: self.deployed_at,
                     retention: Retention::SnowflakeTimeTravel,
                 }),
+            binding: None,
             action,
         }
     }

@@ -220,3 +220,73 @@ pub async fn tags_of(conn: &mut Conn<'_>, ids: &[i64]) -> Result<Vec<String>, Db
     tags.dedup();
     Ok(tags)
 }
+
+/// A component with the binding its rows snapshot: DAG ids and the connector as it is now.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct BindingRow {
+    pub id: i64,
+    pub name: String,
+    pub owner: String,
+    pub dag_id: Option<String>,
+    pub rollback_dag_id: Option<String>,
+    pub connector_id: Option<i64>,
+    pub connector_kind: Option<String>,
+    pub connector_name: Option<String>,
+    pub connector_url: Option<String>,
+}
+
+pub async fn bindings(conn: &mut Conn<'_>, ids: &[i64]) -> Result<Vec<BindingRow>, DbError> {
+    let sql = "SELECT c.id, c.name, c.owner, c.dag_id, c.rollback_dag_id, k.id AS connector_id, \
+               k.kind AS connector_kind, k.name AS connector_name, k.base_url AS connector_url \
+               FROM components c LEFT JOIN connectors k ON k.id = c.connector_id WHERE c.id IN ({ids})";
+    crate::db::select_in(conn, sql, ids).await
+}
+
+/// A data version some change produced on a component.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct VersionRow {
+    pub component_id: i64,
+    pub change_id: i64,
+    pub title: String,
+    pub deployed_at: DateTime<Utc>,
+    pub data_version: String,
+    pub git_sha: Option<String>,
+}
+
+/// How many earlier versions the editor offers per component.
+pub const HISTORY: i64 = 5;
+
+/// The last versions produced on these components by changes deployed before the change
+/// `(before_at, before_id)`, newest first, at most `HISTORY` per component.
+pub async fn versions_before(
+    conn: &mut Conn<'_>,
+    ids: &[i64],
+    before_at: DateTime<Utc>,
+    before_id: i64,
+) -> Result<Vec<VersionRow>, DbError> {
+    let mut out = Vec::new();
+    for chunk in ids.chunks(500) {
+        let sql = format!(
+            "SELECT component_id, change_id, title, deployed_at, data_version, git_sha FROM ( \
+               SELECT cc.component_id, c.id AS change_id, c.title, c.deployed_at, cc.data_version, c.git_sha, \
+                 ROW_NUMBER() OVER (PARTITION BY cc.component_id ORDER BY c.deployed_at DESC, c.id DESC) AS n \
+               FROM change_components cc JOIN changes c ON c.id = cc.change_id \
+               WHERE cc.component_id IN ({}) AND cc.data_version <> '' \
+                 AND (c.deployed_at < $1 OR (c.deployed_at = $2 AND c.id < $3)) \
+             ) t WHERE n <= {HISTORY} ORDER BY component_id, deployed_at DESC, change_id DESC",
+            crate::db::placeholders_from(4, chunk.len())
+        );
+        let rows: Vec<VersionRow> = conn_run!(conn, |c| {
+            let mut q = sqlx::query_as(&sql)
+                .bind(before_at)
+                .bind(before_at)
+                .bind(before_id);
+            for id in chunk {
+                q = q.bind(id);
+            }
+            q.fetch_all(c).await
+        })?;
+        out.extend(rows);
+    }
+    Ok(out)
+}

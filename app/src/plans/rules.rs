@@ -129,11 +129,19 @@ fn row_errors(s: usize, r: usize, row: &Row) -> Vec<FieldError> {
         }
     }
     if let Some(restore) = &row.restore {
-        if restore.data_version.trim().is_empty() {
+        if restore.target_version.trim().is_empty() {
             errors.push(FieldError::new(
-                &f("data_version"),
-                "Name the snapshot or time-travel id this row restores.",
+                &f("target_version"),
+                "Name the snapshot or time-travel id this row restores, or `previous`.",
             ));
+        } else if let Err(e) = validate::text(
+            &f("target_version"),
+            &restore.target_version,
+            200,
+            true,
+            false,
+        ) {
+            errors.push(e);
         }
         if let super::model::Retention::Custom { hours } = restore.retention {
             if !(1..=87_600).contains(&hours) {
@@ -200,9 +208,9 @@ fn order_errors(body: &PlanBody, lineage: &Graph) -> Vec<FieldError> {
 pub fn check_restorable(body: &PlanBody, now: DateTime<Utc>) -> Result<(), String> {
     match body.restorable_until() {
         Some((until, s, r, row)) if until <= now => Err(format!(
-            "Stage {s} row {r} (`{}`) restores data version {} which was restorable only until {} UTC: the storage may have discarded it. Revise the plan (a newer version, or a longer retention if the storage keeps it).",
+            "Stage {s} row {r} (`{}`) restores {} which was restorable only until {} UTC: the storage may have discarded it. Revise the plan (a newer version, or a longer retention if the storage keeps it).",
             row.component,
-            row.restore.as_ref().map(|x| x.data_version.as_str()).unwrap_or_default(),
+            row.restore.as_ref().map(|x| x.target_label()).unwrap_or_default(),
             until.format("%Y-%m-%d %H:%M")
         )),
         _ => Ok(()),

@@ -80,7 +80,7 @@ fn the_proposal_pauses_jobs_restores_upstream_first_and_unpauses_last() {
     );
     let raw = &body.stages[1].rows[0];
     assert_eq!(
-        raw.restore.as_ref().map(|r| r.data_version.as_str()),
+        raw.restore.as_ref().map(|r| r.undo_version.as_str()),
         Some("snap-41")
     );
     assert_eq!(raw.owner, "rita");
@@ -182,14 +182,16 @@ fn approving_after_a_restored_version_expires_is_refused_naming_the_row() {
         Ok(())
     );
     let refused = check_restorable(&body, until).unwrap_err();
-    assert!(refused.starts_with("Stage 2 row 1 (`raw`) restores data version snap-41 which was restorable only until 2026-11-21 09:00 UTC"), "{refused}");
+    assert!(refused.starts_with("Stage 2 row 1 (`raw`) restores the version before snap-41 which was restorable only until 2026-11-21 09:00 UTC"), "{refused}");
 }
 
 #[test]
 fn retention_periods_follow_the_storage_defaults() {
     let r = |retention| {
         Restore {
-            data_version: "v".into(),
+            target_version: "v1".into(),
+            undo_version: "v2".into(),
+            code_version: None,
             since: at(),
             retention,
         }
@@ -262,6 +264,7 @@ fn arb_row() -> impl Strategy<Value = Row> {
             flagging: String::new(),
             owner: "o".into(),
             restore: None,
+            binding: None,
         })
 }
 

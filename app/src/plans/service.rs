@@ -8,7 +8,9 @@ use sha2::{Digest, Sha256};
 use super::{
     model::{PlanBody, PlanStatus},
     propose::{Candidate, Proposal},
-    repo, rules,
+    repo,
+    resolve::Facts,
+    rules,
 };
 use crate::{
     approvals::{self, repo as approvals_repo},
@@ -18,7 +20,7 @@ use crate::{
     },
     catalog::{graph::Graph, model::ComponentKind},
     changes::{self, model::ChangeStatus},
-    db::{Conn, Db, DbError, Tx},
+    db::{Conn, Db, DbError},
     error::{AppError, FieldError},
 };
 
@@ -136,7 +138,7 @@ pub async fn draft(
                 .map(|a| a.data_version.clone()),
         })
         .collect();
-    let body = Proposal {
+    let mut body = Proposal {
         title: &change.title,
         deployed_at: change.deployed_at,
         requester: &author.username,
@@ -144,6 +146,10 @@ pub async fn draft(
         lineage: &graph,
     }
     .body();
+    // What fails to resolve here (a kind mismatch) is named when the requester first saves.
+    let facts = Facts::load(&mut Conn::Tx(&mut tx), &change, &unique).await?;
+    facts.default_targets(&mut body);
+    let _ = facts.apply(&mut body);
     let now = Utc::now();
     let id = repo::insert_plan(&mut tx, change_id, author.id, now).await?;
     let hash = content_hash(&body)?;
@@ -155,38 +161,10 @@ pub async fn draft(
         json!({"change_id": change_id, "revision": 1, "content_hash": hash, "status": "draft", "rows": body.row_count()}),
     );
     append(&mut tx, ctx, event).await?;
-    set_change_status(
-        &mut tx,
-        ctx,
-        change_id,
-        change.status,
-        ChangeStatus::RollbackPlanned,
-    )
-    .await?;
+    changes::service::move_status(&mut tx, ctx, change_id, ChangeStatus::RollbackPlanned, now)
+        .await?;
     tx.commit().await?;
     Ok(id)
-}
-
-async fn set_change_status(
-    tx: &mut Tx,
-    ctx: &Ctx,
-    id: i64,
-    from: ChangeStatus,
-    to: ChangeStatus,
-) -> Result<(), PlanError> {
-    if from == to {
-        return Ok(());
-    }
-    changes::repo::set_status(tx, id, to, Utc::now()).await?;
-    let event = NewAuditEvent {
-        action: "change.status_changed",
-        entity_type: "change",
-        entity_id: id.to_string(),
-        before: json!({"status": from.as_str()}),
-        after: json!({"status": to.as_str()}),
-    };
-    append(tx, ctx, event).await?;
-    Ok(())
 }
 
 /// Saves an edit made on revision `base` as a new revision. In review, the new revision is
@@ -212,17 +190,10 @@ pub async fn save(
         return Err(PlanError::Stale(plan.current_revision));
     }
     let ids: Vec<i64> = body.rows().map(|(_, _, r)| r.component_id).collect();
-    let known = repo::candidates(&mut Conn::Tx(&mut tx), &ids).await?;
-    let mut errors: Vec<FieldError> = body
-        .rows()
-        .filter(|(_, _, r)| !known.iter().any(|k| k.id == r.component_id))
-        .map(|(s, r, row)| {
-            FieldError::new(
-                &rules::row_field(s, r, "component"),
-                format!("`{}` is no longer in the catalog.", row.component),
-            )
-        })
-        .collect();
+    let change = changes::repo::get(&mut Conn::Tx(&mut tx), plan.change_id).await?;
+    let facts = Facts::load(&mut Conn::Tx(&mut tx), &change, &ids).await?;
+    let mut body = body;
+    let mut errors = facts.apply(&mut body);
     let graph = lineage(&mut Conn::Tx(&mut tx), &ids).await?;
     if let Err(e) = rules::check(&body, &graph) {
         errors.extend(e);
@@ -387,6 +358,7 @@ pub async fn add_row(
                 owner
             },
             restore: None,
+            binding: None,
         }],
     });
     save(db, ctx, editor, plan_id, base, body).await

@@ -295,6 +295,42 @@ pub async fn insert_sign_off(
     Ok((sign_off, execution))
 }
 
+/// Everyone who drafted, revised or submitted a plan, and the change's author.
+pub async fn hands(conn: &mut Conn<'_>, plan_id: i64) -> Result<super::quorum::Hands, DbError> {
+    let sql = "SELECT p.author_id, c.author_id FROM plans p JOIN changes c ON c.id = p.change_id WHERE p.id = $1";
+    let (drafter, change_author): (i64, i64) = conn_run!(conn, |c| sqlx::query_as(sql)
+        .bind(plan_id)
+        .fetch_one(c)
+        .await)?;
+    let sql = "SELECT DISTINCT author_id FROM plan_revisions WHERE plan_id = $1";
+    let revision_authors: Vec<i64> = conn_run!(conn, |c| sqlx::query_scalar(sql)
+        .bind(plan_id)
+        .fetch_all(c)
+        .await)?;
+    let sql = "SELECT DISTINCT submitted_by FROM approval_requests WHERE plan_id = $1";
+    let submitters: Vec<i64> = conn_run!(conn, |c| sqlx::query_scalar(sql)
+        .bind(plan_id)
+        .fetch_all(c)
+        .await)?;
+    Ok(super::quorum::Hands {
+        drafter,
+        revision_authors,
+        submitters,
+        change_author,
+    })
+}
+
+/// Of these users, who is still an active approver, and in which groups: (user, group).
+pub async fn standing_approvers(
+    conn: &mut Conn<'_>,
+    ids: &[i64],
+) -> Result<Vec<(i64, i64)>, DbError> {
+    let sql = "SELECT m.user_id, m.group_id FROM group_members m JOIN users u ON u.id = m.user_id \
+               JOIN user_roles r ON r.user_id = u.id AND r.role = 'approver' \
+               WHERE u.active AND m.user_id IN ({ids})";
+    crate::db::select_in(conn, sql, ids).await
+}
+
 /// The groups a user belongs to.
 pub async fn user_groups(conn: &mut Conn<'_>, user_id: i64) -> Result<Vec<i64>, DbError> {
     let sql = "SELECT group_id FROM group_members WHERE user_id = $1";
@@ -331,6 +367,8 @@ pub async fn inbox(conn: &mut Conn<'_>, user_id: i64) -> Result<Vec<InboxRow>, D
                LEFT JOIN approval_decisions d ON d.plan_id = p.id AND d.revision = p.current_revision \
                     AND d.approver_id = $1 AND d.voided_at IS NULL \
                WHERE p.status = 'in_review' AND p.author_id <> $1 AND c.author_id <> $1 \
+               AND NOT EXISTS (SELECT 1 FROM plan_revisions w WHERE w.plan_id = p.id AND w.author_id = $1) \
+               AND NOT EXISTS (SELECT 1 FROM approval_requests s WHERE s.plan_id = p.id AND s.submitted_by = $1) \
                AND (d.id IS NULL OR d.decision = 'approve') \
                ORDER BY r.submitted_at DESC, p.id DESC LIMIT 200";
     Ok(conn_run!(conn, |c| sqlx::query_as(sql)

@@ -304,3 +304,10 @@ pub async fn set_status(
         .map(|_| ()))?;
     Ok(())
 }
+
+/// The change's status now (read inside the transaction that moves it).
+pub async fn status_of(tx: &mut Tx, id: i64) -> Result<ChangeStatus, DbError> {
+    let sql = "SELECT status FROM changes WHERE id = $1";
+    let status: String = tx_run!(tx, |x| sqlx::query_scalar(sql).bind(id).fetch_one(x).await)?;
+    Ok(ChangeStatus::parse(&status).unwrap_or(ChangeStatus::Recorded))
+}

@@ -194,18 +194,3 @@ pub async fn touch(tx: &mut Tx, id: i64, now: DateTime<Utc>) -> Result<(), DbErr
         .map(|_| ()))?;
     Ok(())
 }
-
-/// Where each component of a plan is run: connector and DAG ids, by component id.
-#[derive(Debug, Clone, sqlx::FromRow)]
-pub struct Binding {
-    pub component_id: i64,
-    pub name: String,
-    pub connector_id: Option<i64>,
-    pub dag_id: Option<String>,
-    pub rollback_dag_id: Option<String>,
-}
-
-pub async fn bindings(conn: &mut Conn<'_>, ids: &[i64]) -> Result<Vec<Binding>, DbError> {
-    let sql = "SELECT id AS component_id, name, connector_id, dag_id, rollback_dag_id FROM components WHERE id IN ({ids})";
-    crate::db::select_in(conn, sql, ids).await
-}

@@ -84,7 +84,7 @@ impl Runner {
             }
             tx.commit().await?;
         }
-        let connector = match self.connector(job, row.component_id).await {
+        let connector = match self.connector(job, row).await {
             Ok(c) => c,
             Err(f) => return self.settle(job, step, Err(f), None, Vec::new()).await,
         };

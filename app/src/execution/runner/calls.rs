@@ -20,8 +20,10 @@ use crate::{
 };
 
 impl Runner {
+    /// The call a step makes, built only from the approved revision: its DAG ids come from the
+    /// row's binding snapshot, never from the catalog as it is now.
     pub(super) fn call_for(&self, job: &Job, step: &StepRow, row: &Row) -> Call {
-        let b = job.bindings.get(&row.component_id);
+        let b = row.binding.as_ref();
         let hash = &job.row.content_hash;
         let key = format!(
             "rg-{}-e{}-s{}-r{}",
@@ -36,9 +38,12 @@ impl Runner {
         payload.insert("change_id".into(), json!(job.row.change_id.to_string()));
         payload.insert("scope".into(), json!(row.scope));
         if let Some(r) = &row.restore {
-            payload
-                .entry("target_version")
-                .or_insert(json!(r.data_version));
+            // The approved restore fields win over parameters of the same name.
+            payload.insert("target_version".into(), json!(r.target_version));
+            payload.insert("undo_version".into(), json!(r.undo_version));
+            if let Some(code) = &r.code_version {
+                payload.insert("code_version".into(), json!(code));
+            }
         }
         payload.insert("rollgate".into(), json!({
             "execution_id": job.row.id, "step": step.position, "retry": step.retries,
@@ -55,25 +60,37 @@ impl Runner {
         }
     }
 
-    /// The connector bound to a component, built once per job (its Airflow token is reused).
+    /// The connector the approved revision names for a row, built once per job (its Airflow
+    /// token is reused). One deleted, or whose kind or address changed since approval, fails
+    /// the step with that reason: Rollgate never calls a host approvers did not see.
     pub(super) async fn connector(
         &self,
         job: &mut Job,
-        component: i64,
+        row: &Row,
     ) -> Result<Arc<dyn Connector>, Failure> {
-        let binding = job.bindings.get(&component);
-        let name = binding.map(|b| b.name.clone()).unwrap_or_default();
-        let Some(id) = binding.and_then(|b| b.connector_id) else {
+        let name = &row.component;
+        let Some(approved) = row.binding.as_ref().and_then(|b| b.connector.clone()) else {
             return Err(Failure(format!(
-                "Component `{name}` is bound to no connector: bind it in the catalog, then retry."
+                "The approved revision binds `{name}` to no connector (it was approved before Rollgate recorded bindings, or without one): revise the plan and have it approved again."
             )));
         };
-        if let Some(c) = job.connectors.get(&id) {
+        if let Some(c) = job.connectors.get(&approved.id) {
             return Ok(c.clone());
         }
-        let row = connectors::repo::get(&mut Conn::Db(&self.db), id)
+        let row = connectors::repo::get(&mut Conn::Db(&self.db), approved.id)
             .await
-            .map_err(|_| Failure(format!("The connector of `{name}` is gone.")))?;
+            .map_err(|_| {
+                Failure(format!(
+                    "The connector `{}` approved for `{name}` was deleted since approval.",
+                    approved.name
+                ))
+            })?;
+        if row.kind != approved.kind || row.base_url != approved.base_url {
+            return Err(Failure(format!(
+                "The connector `{}` changed since approval ({} {} then, {} {} now): revise the plan and have it approved again.",
+                approved.name, approved.kind, approved.base_url, row.kind, row.base_url
+            )));
+        }
         let secret = connectors::service::resolve_secret(&row, &self.key)
             .map_err(|m| Failure(format!("The connector's secret is not available: {m}")))?
             .unwrap_or_default();
@@ -85,7 +102,7 @@ impl Runner {
                 secret,
             }),
         };
-        job.connectors.insert(id, built.clone());
+        job.connectors.insert(approved.id, built.clone());
         Ok(built)
     }
 }

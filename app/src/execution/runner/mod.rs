@@ -15,7 +15,7 @@ use super::{
     connector::{Connector, Failure},
     http::RetryPolicy,
     model::{JobStatus, StepState},
-    repo::{self, Binding, Evidence, JobRow, StepRow, StepUpdate},
+    repo::{self, Evidence, JobRow, StepRow, StepUpdate},
     steps::{row_of, unroll, StepKind},
 };
 use crate::{
@@ -69,7 +69,6 @@ enum Flow {
 struct Job {
     row: JobRow,
     body: PlanBody,
-    bindings: HashMap<i64, Binding>,
     connectors: HashMap<i64, Arc<dyn Connector>>,
 }
 
@@ -142,8 +141,14 @@ impl Runner {
                 now,
             )
             .await?;
-            changes::repo::set_status(&mut tx, job.change_id, ChangeStatus::RollingBack, now)
-                .await?;
+            changes::service::move_status(
+                &mut tx,
+                &Ctx::system(),
+                job.change_id,
+                ChangeStatus::RollingBack,
+                now,
+            )
+            .await?;
             audit(
                 &mut tx,
                 id,
@@ -163,16 +168,9 @@ impl Runner {
         let body = plans_repo::revision(&mut conn, row.plan_id, row.revision)
             .await?
             .body()?;
-        let ids: Vec<i64> = body.rows().map(|(_, _, r)| r.component_id).collect();
-        let bindings = repo::bindings(&mut conn, &ids)
-            .await?
-            .into_iter()
-            .map(|b| (b.component_id, b))
-            .collect();
         Ok(Job {
             row,
             body,
-            bindings,
             connectors: HashMap::new(),
         })
     }
@@ -269,8 +267,14 @@ impl Runner {
             now,
         )
         .await?;
-        changes::repo::set_status(&mut tx, job.row.change_id, ChangeStatus::RolledBack, now)
-            .await?;
+        changes::service::move_status(
+            &mut tx,
+            &Ctx::system(),
+            job.row.change_id,
+            ChangeStatus::RolledBack,
+            now,
+        )
+        .await?;
         audit(
             &mut tx,
             job.row.id,

@@ -1,6 +1,7 @@
 //! Execution tests: the worker against a real local HTTP server speaking Airflow 3's wire format
 //! (faults injected per call), on SQLite and (twins) PostgreSQL, and against a real Airflow.
 
+mod approved;
 mod faults;
 mod flow;
 mod operators;
@@ -60,6 +61,7 @@ fn row(id: i64, action: Action, checks: Vec<Check>) -> Row {
         flagging: String::new(),
         owner: "rita".into(),
         restore: None,
+        binding: None,
     }
 }
 
@@ -108,6 +110,24 @@ async fn world(db: &Db, stages: impl Fn(Ids) -> Vec<Stage>) -> World {
 async fn world_at(
     db: &Db,
     airflow: Option<(&str, &str, &str)>,
+    stages: impl Fn(Ids) -> Vec<Stage>,
+) -> World {
+    build(db, airflow, None, stages).await
+}
+
+/// The same for a change deployed at `deployed_at` (retention counts from there).
+async fn world_deployed(
+    db: &Db,
+    deployed_at: chrono::DateTime<Utc>,
+    stages: impl Fn(Ids) -> Vec<Stage>,
+) -> World {
+    build(db, None, Some(deployed_at), stages).await
+}
+
+async fn build(
+    db: &Db,
+    airflow: Option<(&str, &str, &str)>,
+    deployed_at: Option<chrono::DateTime<Utc>>,
     stages: impl Fn(Ids) -> Vec<Stage>,
 ) -> World {
     let (fake_base, fake) = fake_airflow::start().await;
@@ -180,6 +200,17 @@ async fn world_at(
     )
     .await
     .unwrap();
+    if let Some(at) = deployed_at {
+        conn_run!(&mut Conn::Db(db), |c| sqlx::query(
+            "UPDATE changes SET deployed_at = $1 WHERE id = $2"
+        )
+        .bind(at)
+        .bind(change)
+        .execute(c)
+        .await
+        .map(|_| ()))
+        .unwrap();
+    }
     let plan = plans::draft(db, &ctx, &rita, change).await.unwrap();
     let body = PlanBody {
         reason: "Totals doubled".into(),

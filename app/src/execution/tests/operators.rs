@@ -239,11 +239,13 @@ async fn a_manual_step_waits_for_a_person_to_mark_it_done() {
 async fn a_restore_whose_retention_ended_after_sign_off_is_refused_before_any_step() {
     let t = sqlite().await;
     let expires = Utc::now() + chrono::Duration::seconds(3);
-    let w = world(&t.db, |c| {
+    let w = world_deployed(&t.db, expires - chrono::Duration::hours(1), |c| {
         let mut restore = row(c.etl, trigger(json!({})), vec![]);
         restore.restore = Some(crate::plans::model::Restore {
-            data_version: "snap-41".into(),
-            since: expires - chrono::Duration::hours(1),
+            target_version: "snap-40".into(),
+            undo_version: String::new(),
+            code_version: None,
+            since: chrono::DateTime::<Utc>::UNIX_EPOCH, // the server derives it from the change
             retention: crate::plans::model::Retention::Custom { hours: 1 },
         });
         vec![Stage {
@@ -260,7 +262,7 @@ async fn a_restore_whose_retention_ended_after_sign_off_is_refused_before_any_st
     assert_eq!(job.status(), JobStatus::Halted);
     assert!(
         job.reason
-            .contains("restores data version snap-41 which was restorable only until"),
+            .contains("restores snap-40 which was restorable only until"),
         "{}",
         job.reason
     );

@@ -127,3 +127,69 @@ async fn against_real_airflow_a_failing_rollback_halts_and_a_retry_succeeds() {
     assert_eq!(status(&w).await, JobStatus::Succeeded);
     t.finish().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn against_real_airflow_swapping_the_dags_after_sign_off_still_runs_the_approved_ones() {
+    let Some(url) = real_airflow() else { return };
+    let t = sqlite().await;
+    let w = world_at(&t.db, Some((&url, "runner", "runner")), |c| {
+        let trigger = Action::TriggerRollback {
+            params: json!({"target_version": "v41"}).to_string(),
+        };
+        vec![
+            Stage {
+                rows: vec![row(c.etl, Action::PauseDag, vec![])],
+            },
+            Stage {
+                rows: vec![row(c.etl, trigger, vec![Check::RunSucceeded])],
+            },
+            Stage {
+                rows: vec![row(c.etl, Action::UnpauseDag, vec![])],
+            },
+        ]
+    })
+    .await;
+    // After sign-off, someone with catalog access swaps the production and rollback DAGs.
+    let swapped = Declaration {
+        name: "orders_etl".into(),
+        kind: Some(ComponentKind::Job),
+        connector: Some("airflow".into()),
+        dag_id: Some("orders_etl_rollback".into()),
+        rollback_dag_id: Some("orders_etl".into()),
+        ..Default::default()
+    };
+    catalog::declare(
+        &w.db,
+        &Ctx::system(),
+        Source::Browser,
+        "mallory",
+        vec![swapped],
+    )
+    .await
+    .unwrap();
+    assert!(real_runner(&w).tick().await.unwrap());
+    assert_eq!(status(&w).await, JobStatus::Succeeded);
+    let evidence = repo::evidence(&mut Conn::Db(&w.db), w.job).await.unwrap();
+    let calls: Vec<String> = evidence
+        .iter()
+        .filter(|(_, e)| e.method == "POST" || e.method == "PATCH")
+        .filter(|(_, e)| !e.url.ends_with("/auth/token"))
+        .map(|(_, e)| {
+            format!(
+                "{} {}",
+                e.method,
+                e.url.split("/api/v2").nth(1).unwrap_or("")
+            )
+        })
+        .collect();
+    assert_eq!(
+        calls,
+        [
+            "PATCH /dags/orders_etl",
+            "POST /dags/orders_etl_rollback/dagRuns",
+            "PATCH /dags/orders_etl"
+        ],
+        "the approved DAGs, as Airflow received them"
+    );
+    t.finish().await;
+}

@@ -2,6 +2,8 @@
 //! revising, four eyes, voiding, rejection, sign-off, and exactly-once under concurrency.
 
 mod decisions;
+mod derived;
+mod four_eyes;
 mod timing;
 
 use chrono::{Datelike, Duration, Utc};
@@ -243,7 +245,7 @@ async fn an_expired_restore_refuses_submission_naming_the_row(t: &TestDb) {
         panic!("refused")
     };
     assert!(
-        m.starts_with("Stage 1 row 1 (`staged`) restores data version snap-7"),
+        m.starts_with("Stage 1 row 1 (`staged`) restores the version before snap-7"),
         "{m}"
     );
 }

@@ -46,7 +46,10 @@ fn Compare() -> impl IntoView {
                     </PageHeader>
                     <section class="panel">
                         <h2>"What changed"</h2>
-                        {d.is_empty().then(|| view! { <p>"The two revisions have the same content."</p> })}
+                        {(d.is_empty() && c.older.content_hash == c.newer.content_hash).then(|| view! { <p>"The two revisions have the same content."</p> })}
+                        {(d.is_empty() && c.older.content_hash != c.newer.content_hash).then(|| view! {
+                            <p class="notice notice--warning" role="status">"The content hashes differ but no listed field does: compare the two matrices below line by line."</p>
+                        })}
                         {(!d.plan.is_empty()).then(|| view! {
                             <table class="table">
                                 <caption>"Plan fields"</caption>

@@ -14,7 +14,8 @@ use crate::{
     plans::{
         api::{get_plan, AddPlanRow, SavePlan},
         form::{form_of, parse_check, row_field, RowForm},
-        model::{Action, Retention},
+        model::{Action, Retention, PREVIOUS},
+        page::VersionOption,
     },
 };
 
@@ -69,7 +70,8 @@ fn EditPlan() -> impl IntoView {
                         <p class="field__hint">"Rows run in stage order; rows restoring data must come after their upstream components. Change a row’s stage number to move it to another stage."</p>
                         {field_error(errors, "stages".to_string())}
                         {positions(&form.rows).into_iter().zip(form.rows.iter()).enumerate().map(|(i, (key, row))| {
-                            view! { <RowEditor i key row=row.clone() errors count=form.rows.len() /> }
+                            let versions: Vec<VersionOption> = p.versions.iter().filter(|v| v.component_id == row.component_id).cloned().collect();
+                            view! { <RowEditor i key row=row.clone() errors count=form.rows.len() versions /> }
                         }).collect_view()}
                         <div class="form__actions">
                             <button type="submit" name="op" value="save" class="button button--primary">"Save revision"</button>
@@ -191,6 +193,7 @@ fn RowEditor(
     row: RowForm,
     errors: FormErrors,
     count: usize,
+    versions: Vec<VersionOption>,
 ) -> impl IntoView {
     let n = |f: &str| format!("plan[rows][{i}][{f}]");
     let fid = |f: &str| format!("row{i}-{f}");
@@ -217,7 +220,6 @@ fn RowEditor(
             <legend>{format!("Row {} — {}", i + 1, row.component)}</legend>
             <input type="hidden" name=n("component_id") value=row.component_id />
             <input type="hidden" name=n("component") value=row.component.clone() />
-            <input type="hidden" name=n("since") value=row.since.clone() />
             {move || position_error.get().map(|m| view! { <p class="field__error" role="alert">{m}</p> })}
             {move || component_error.get().map(|m| view! { <p class="field__error" role="alert">{m}</p> })}
             <div class="plan-row__grid">
@@ -258,7 +260,7 @@ fn RowEditor(
             </div>
             {text("flagging", "How reconciled data is flagged for consumers", row.flagging.clone(), false)}
             <div class="plan-row__grid">
-                {text("data_version", "Restores data version", row.data_version.clone(), false)}
+                <TargetVersion i value=row.target_version.clone() versions error=err("target_version") />
                 <div class="field">
                     <label class="field__label" for=fid("retention")>"Storage retention"</label>
                     <select class="field__input" id=fid("retention") name=n("retention")>
@@ -274,5 +276,35 @@ fn RowEditor(
                 <button type="submit" name="op" value=format!("remove:{i}") class="button button--danger">"Remove"</button>
             </div>
         </fieldset>
+    }
+}
+
+/// The version a row restores: `previous`, or one of the component's last versions (suggested;
+/// any snapshot id the storage knows is accepted).
+#[component]
+fn TargetVersion(
+    i: usize,
+    value: String,
+    versions: Vec<VersionOption>,
+    error: Signal<Option<String>>,
+) -> impl IntoView {
+    let id = format!("row{i}-target_version");
+    let list = format!("row{i}-versions");
+    let hint = match versions.first() {
+        Some(v) => format!("Before the change: {}. Empty when the row restores no data version.", v.label),
+        None => format!("`{PREVIOUS}` (the version before the one the change produced) or a snapshot id. Empty when the row restores no data version."),
+    };
+    view! {
+        <div class="field" class:field--invalid=move || error.get().is_some()>
+            <label class="field__label" for=id.clone()>"Restore to data version"</label>
+            <p class="field__hint">{hint}</p>
+            <input class="field__input" id=id name=format!("plan[rows][{i}][target_version]") type="text" value=value list=list.clone()
+                aria-invalid=move || error.get().is_some().then_some("true") />
+            <datalist id=list>
+                <option value=PREVIOUS>"The version before the change"</option>
+                {versions.into_iter().map(|v| view! { <option value=v.version>{v.label}</option> }).collect_view()}
+            </datalist>
+            {move || error.get().map(|m| view! { <p class="field__error">{m}</p> })}
+        </div>
     }
 }

@@ -3,7 +3,7 @@
 use leptos::prelude::*;
 
 use super::when;
-use crate::plans::model::PlanBody;
+use crate::plans::model::{PlanBody, Restore};
 
 #[component]
 pub fn Matrix(body: PlanBody) -> impl IntoView {
@@ -27,8 +27,9 @@ pub fn Matrix(body: PlanBody) -> impl IntoView {
                                 <td>
                                     {row.action.label()}
                                     {(!detail.is_empty()).then(|| view! { <div class="muted prose">{detail.clone()}</div> })}
+                                    {row.binding.as_ref().map(|b| view! { <div class="matrix__binding">{b.describe(&row.action)}</div> })}
                                     {row.restore.as_ref().map(|x| view! {
-                                        <div class="muted">{format!("Undoes data version {} — restorable until {}", x.data_version, when(x.restorable_until()))}</div>
+                                        <div class="muted">{restore_line(x)}</div>
                                     })}
                                 </td>
                                 <td>{if row.checks.is_empty() { "—".to_string() } else { row.checks.iter().map(|c| c.describe()).collect::<Vec<_>>().join("; ") }}</td>
@@ -41,4 +42,24 @@ pub fn Matrix(body: PlanBody) -> impl IntoView {
             }).collect_view()}
         </table>
     }
+}
+
+/// "Restores v41 (undoes v42; code 0123abc) — restorable until …".
+fn restore_line(x: &Restore) -> String {
+    let mut out = format!("Restores {}", x.target_label());
+    let mut undo = Vec::new();
+    if !x.undo_version.is_empty() {
+        undo.push(format!("undoes {}", x.undo_version));
+    }
+    if let Some(code) = &x.code_version {
+        undo.push(format!("code {code}"));
+    }
+    if !undo.is_empty() {
+        out.push_str(&format!(" ({})", undo.join("; ")));
+    }
+    out.push_str(&format!(
+        " — restorable until {}",
+        when(x.restorable_until())
+    ));
+    out
 }

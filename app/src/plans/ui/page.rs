@@ -69,6 +69,7 @@ fn PlanDetail() -> impl IntoView {
                         {p.rights.edit.then(|| view! { <a class="button" href=format!("/plans/{}/edit", p.id)>"Edit plan"</a> })}
                     </PageHeader>
                     <SuccessNotice message=saved />
+                    <DriftNotice p=p.clone() />
                     <Summary p=p.clone() />
                     <Standing p=p.clone() submit />
                     <section class="panel">
@@ -280,4 +281,25 @@ fn Revisions(id: i64, revisions: Vec<RevisionMeta>) -> impl IntoView {
             </table>
         </section>
     }
+}
+
+/// Rows whose connector or DAG ids changed in the catalog since this revision was saved.
+#[component]
+fn DriftNotice(p: Page) -> impl IntoView {
+    (!p.drift.is_empty()).then(|| {
+        let (title, lead) = if p.status.editable() {
+            ("Bindings changed since this revision was saved", "Approvals cover the bindings shown in the matrix. Save the plan again to take the catalog's new ones (approvers are then asked again).")
+        } else {
+            ("Bindings changed since approval", "Execution uses the approved bindings shown in the matrix, not the catalog's new ones.")
+        };
+        view! {
+            <div class="notice notice--warning drift" role="status">
+                <strong>{title}</strong>
+                <p>{lead}</p>
+                <ul>
+                    {p.drift.iter().map(|d| view! { <li>{format!("{} `{}`: {}", d.at, d.component, d.what)}</li> }).collect_view()}
+                </ul>
+            </div>
+        }
+    })
 }
