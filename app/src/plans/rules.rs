@@ -204,6 +204,48 @@ fn order_errors(body: &PlanBody, lineage: &Graph) -> Vec<FieldError> {
     errors
 }
 
+/// What a plan needs before approvers see it: every row that restores or re-runs data names
+/// how it is verified and how consumers can tell reconciled data, and the plan says why rolling
+/// back beats a forward fix.
+pub fn readiness(body: &PlanBody) -> Vec<FieldError> {
+    let mut errors = Vec::new();
+    if body.criteria.trim().is_empty() {
+        errors.push(FieldError::new(
+            "criteria",
+            "Say why rolling back beats a forward fix: approvers weigh exactly that.",
+        ));
+    }
+    for (s, r, row) in body.rows().filter(|(_, _, row)| touches_data(row)) {
+        if row.checks.is_empty() {
+            errors.push(FieldError::new(
+                &row_field(s, r, "checks"),
+                format!(
+                    "Stage {s} row {r} (`{}`) restores or re-runs data but verifies nothing: add a check such as `run succeeded` or `row count MIN-MAX`.",
+                    row.component
+                ),
+            ));
+        }
+        if row.flagging.trim().is_empty() {
+            errors.push(FieldError::new(
+                &row_field(s, r, "flagging"),
+                format!(
+                    "Stage {s} row {r} (`{}`) changes data consumers read: say how they can tell reconciled data (a flag column, a banner, a note).",
+                    row.component
+                ),
+            ));
+        }
+    }
+    errors
+}
+
+/// Rows that restore or recompute data (pausing, unpausing and plain manual steps do not).
+fn touches_data(row: &Row) -> bool {
+    matches!(
+        row.action,
+        Action::TriggerRollback { .. } | Action::ClearRerun
+    ) || row.restore.is_some()
+}
+
 /// Refuses approving or executing once a restored data version may be gone, naming the row.
 pub fn check_restorable(body: &PlanBody, now: DateTime<Utc>) -> Result<(), String> {
     match body.restorable_until() {

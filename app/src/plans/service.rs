@@ -217,12 +217,21 @@ pub async fn save(
         let old = approvals_repo::request(&mut Conn::Tx(&mut tx), plan_id, base)
             .await?
             .ok_or(PlanError::NotFound)?;
+        // The new revision may touch components under a stricter policy: evaluate it afresh.
+        let policy = approvals::service::policy_for(&mut Conn::Tx(&mut tx), &ids).await?;
+        let break_glass = old.break_glass_reason.is_some() && policy.break_glass.is_some();
         let request = approvals_repo::Request {
+            plan_id,
             revision: number,
             content_hash: hash.clone(),
+            policy_id: policy.id,
+            policy_name: policy.name.clone(),
+            requirements: policy.requirements_for(break_glass),
+            expiry_hours: policy.expiry_hours,
+            windows: policy.windows.clone(),
+            break_glass_reason: old.break_glass_reason.filter(|_| break_glass),
             submitted_by: editor.id,
             submitted_at: now,
-            ..old
         };
         approvals_repo::insert_request(&mut tx, &request).await?;
     } else if status == PlanStatus::Rejected {
@@ -265,8 +274,9 @@ pub async fn submit(
     }
     let rev = repo::revision(&mut Conn::Tx(&mut tx), plan_id, revision).await?;
     let body = rev.body()?;
-    rules::check_restorable(&body, now).map_err(PlanError::Refused)?;
     let ids: Vec<i64> = body.rows().map(|(_, _, r)| r.component_id).collect();
+    recheck(&mut Conn::Tx(&mut tx), plan.change_id, &body).await?;
+    rules::check_restorable(&body, now).map_err(PlanError::Refused)?;
     let policy = approvals::service::policy_for(&mut Conn::Tx(&mut tx), &ids).await?;
     if break_glass_reason.is_some() && policy.break_glass.is_none() {
         return Err(PlanError::Invalid(vec![FieldError::new(
@@ -310,6 +320,28 @@ pub async fn submit(
     );
     append(&mut tx, ctx, event).await?;
     tx.commit().await?;
+    Ok(())
+}
+
+/// What submitting re-checks, since the catalog may have moved after the revision was saved:
+/// the plan rules against today's lineage, the bindings against today's catalog, and that the
+/// plan is complete enough to approve (verification, flagging, why not fix forward).
+async fn recheck(conn: &mut Conn<'_>, change_id: i64, body: &PlanBody) -> Result<(), PlanError> {
+    let ids: Vec<i64> = body.rows().map(|(_, _, r)| r.component_id).collect();
+    let graph = lineage(conn, &ids).await?;
+    let mut errors = rules::check(body, &graph).err().unwrap_or_default();
+    errors.extend(rules::readiness(body));
+    if !errors.is_empty() {
+        return Err(PlanError::Invalid(errors));
+    }
+    let change = changes::repo::get(conn, change_id).await?;
+    let drift = Facts::load(conn, &change, &ids).await?.drift(body);
+    if let Some(d) = drift.first() {
+        return Err(PlanError::Refused(format!(
+            "The catalog changed since this revision was saved ({} `{}`: {}). Save the plan again to take the new binding, then submit.",
+            d.at, d.component, d.what
+        )));
+    }
     Ok(())
 }
 

@@ -330,13 +330,22 @@ async fn setup() -> (TestApp, Targets) {
     let plan = app::plans::service::draft(&app.db, &Ctx::system(), &author, change)
         .await
         .unwrap();
+    let mut body = app::plans::repo::revision(&mut app::db::Conn::Db(&app.db), plan, 1)
+        .await
+        .unwrap()
+        .body()
+        .unwrap();
+    body.criteria = "A forward fix takes a day.".into();
+    let revision = app::plans::service::save(&app.db, &Ctx::system(), &author, plan, 1, body)
+        .await
+        .unwrap();
     // A submitted plan with a job that never comes due (no start moment): the worker leaves it be.
     app::plans::service::submit(
         &app.db,
         &Ctx::system(),
         &author,
         plan,
-        1,
+        revision,
         None,
         chrono::Utc::now(),
     )
@@ -346,7 +355,7 @@ async fn setup() -> (TestApp, Targets) {
     let (_, execution) = app::approvals::repo::insert_sign_off(
         &mut tx,
         plan,
-        1,
+        revision,
         "0",
         false,
         None,

@@ -58,7 +58,7 @@ fn row(id: i64, action: Action, checks: Vec<Check>) -> Row {
         scope: "partitions 2026-11-01..2026-11-03".into(),
         action,
         checks,
-        flagging: String::new(),
+        flagging: "`is_reconciled` set on restored rows".into(),
         owner: "rita".into(),
         restore: None,
         binding: None,
@@ -214,6 +214,7 @@ async fn build(
     let plan = plans::draft(db, &ctx, &rita, change).await.unwrap();
     let body = PlanBody {
         reason: "Totals doubled".into(),
+        criteria: "A forward fix needs a day; consumers read wrong totals now.".into(),
         stages: stages(ids),
         ..Default::default()
     };

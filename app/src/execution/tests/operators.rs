@@ -240,7 +240,7 @@ async fn a_restore_whose_retention_ended_after_sign_off_is_refused_before_any_st
     let t = sqlite().await;
     let expires = Utc::now() + chrono::Duration::seconds(3);
     let w = world_deployed(&t.db, expires - chrono::Duration::hours(1), |c| {
-        let mut restore = row(c.etl, trigger(json!({})), vec![]);
+        let mut restore = row(c.etl, trigger(json!({})), vec![Check::RunSucceeded]);
         restore.restore = Some(crate::plans::model::Restore {
             target_version: "snap-40".into(),
             undo_version: String::new(),
@@ -266,7 +266,7 @@ async fn a_restore_whose_retention_ended_after_sign_off_is_refused_before_any_st
         "{}",
         job.reason
     );
-    assert_eq!(states(&w).await, [StepState::Pending]);
+    assert_eq!(states(&w).await, [StepState::Pending, StepState::Pending]);
     assert!(
         w.fake.lock().unwrap().runs.is_empty(),
         "nothing was started"

@@ -250,3 +250,139 @@ fn a_renamed_or_rebound_row_shows_in_the_comparison() {
         .collect();
     assert_eq!(fields, ["Component", "Rollback DAG"]);
 }
+
+async fn submitting_a_plan_that_verifies_nothing_is_refused_naming_each_gap(t: &TestDb) {
+    let w = world(&t.db, 0).await;
+    let (rev, _) = current(&t.db, w.plan_id).await;
+    let mut body = body_of(&t.db, w.plan_id).await;
+    body.criteria.clear();
+    body.stages[0].rows[0].checks.clear();
+    service::save(&t.db, &Ctx::system(), &w.requester, w.plan_id, rev, body)
+        .await
+        .unwrap();
+    let (rev, _) = current(&t.db, w.plan_id).await;
+    let Err(PlanError::Invalid(errors)) = service::submit(
+        &t.db,
+        &Ctx::system(),
+        &w.requester,
+        w.plan_id,
+        rev,
+        None,
+        Utc::now(),
+    )
+    .await
+    else {
+        panic!("refused")
+    };
+    let fields: Vec<&str> = errors.iter().map(|e| e.field.as_str()).collect();
+    assert_eq!(fields, ["criteria", "s1r1.checks"]);
+    assert!(errors[1].message.contains("verifies nothing"));
+}
+backend_test!(
+    readiness,
+    submitting_a_plan_that_verifies_nothing_is_refused_naming_each_gap
+);
+
+async fn submit_checks_the_order_against_lineage_declared_after_the_save(t: &TestDb) {
+    use crate::catalog::{
+        model::Declaration,
+        service::{self as catalog, Source},
+    };
+    let w = world(&t.db, 0).await;
+    let (rev, _) = current(&t.db, w.plan_id).await;
+    service::add_row(
+        &t.db,
+        &Ctx::system(),
+        &w.requester,
+        w.plan_id,
+        rev,
+        "audit_copy",
+    )
+    .await
+    .unwrap();
+    // Now `staged` (stage 1) reads from `audit_copy`, which the plan restores last.
+    let staged = Declaration {
+        name: "staged".into(),
+        kind: Some(crate::catalog::model::ComponentKind::Dataset),
+        upstream: Some(vec!["raw".into(), "audit_copy".into()]),
+        ..Default::default()
+    };
+    catalog::declare(&t.db, &Ctx::system(), Source::Browser, "test", vec![staged])
+        .await
+        .unwrap();
+    let (rev, _) = current(&t.db, w.plan_id).await;
+    let Err(PlanError::Invalid(errors)) = service::submit(
+        &t.db,
+        &Ctx::system(),
+        &w.requester,
+        w.plan_id,
+        rev,
+        None,
+        Utc::now(),
+    )
+    .await
+    else {
+        panic!("refused")
+    };
+    assert!(
+        errors
+            .iter()
+            .any(|e| e.field == "s1r1.position" && e.message.contains("depends on `audit_copy`")),
+        "{errors:?}"
+    );
+}
+backend_test!(
+    stale_lineage,
+    submit_checks_the_order_against_lineage_declared_after_the_save
+);
+
+async fn a_revision_in_review_falls_under_the_policy_its_rows_now_need(t: &TestDb) {
+    use crate::{
+        approvals::{policy::Scope, repo as policies},
+        catalog::{
+            model::Declaration,
+            service::{self as catalog, Source},
+        },
+    };
+    let w = world(&t.db, 0).await;
+    submit(&t.db, &w).await;
+    let mut finance = policies::policies(&mut Conn::Db(&t.db))
+        .await
+        .unwrap()
+        .remove(0);
+    finance.id = 0;
+    finance.name = "Finance data".into();
+    finance.scope = Scope::Tag("finance".into());
+    finance.requirements[0].count = 2;
+    let mut tx = t.db.begin().await.unwrap();
+    policies::save_policy(&mut tx, &finance, Utc::now())
+        .await
+        .unwrap()
+        .unwrap();
+    tx.commit().await.unwrap();
+    let mart = Declaration {
+        name: "mart".into(),
+        kind: Some(crate::catalog::model::ComponentKind::Dataset),
+        tags: vec!["finance".into()],
+        ..Default::default()
+    };
+    catalog::declare(&t.db, &Ctx::system(), Source::Browser, "test", vec![mart])
+        .await
+        .unwrap();
+    let (rev, _) = current(&t.db, w.plan_id).await;
+    let mut body = body_of(&t.db, w.plan_id).await;
+    body.expected_duration = "40 minutes".into();
+    let new = service::save(&t.db, &Ctx::system(), &w.requester, w.plan_id, rev, body)
+        .await
+        .unwrap();
+    let request = crate::approvals::repo::request(&mut Conn::Db(&t.db), w.plan_id, new)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(request.policy_name, "Finance data");
+    assert_eq!(request.requirements[0].count, 2);
+}
+backend_test!(
+    policy_per_revision,
+    a_revision_in_review_falls_under_the_policy_its_rows_now_need
+);

@@ -17,11 +17,12 @@ async fn revise_as(db: &Db, w: &World, who: &Actor) {
         .unwrap();
 }
 
-async fn the_author_of_a_revision_under_review_cannot_approve_it(t: &TestDb) {
+async fn the_author_of_any_revision_cannot_approve_the_plan(t: &TestDb) {
     let w = world(&t.db, 1).await;
     submit(&t.db, &w).await;
     let engineer = &w.engineers[0];
     revise_as(&t.db, &w, engineer).await;
+    revise_as(&t.db, &w, &w.requester).await; // the engineer no longer wrote the current one
     let Err(PlanError::Refused(m)) = approve(&t.db, w.plan_id, engineer, "k1").await else {
         panic!("refused")
     };
@@ -46,7 +47,7 @@ async fn the_author_of_a_revision_under_review_cannot_approve_it(t: &TestDb) {
 }
 backend_test!(
     revision_author,
-    the_author_of_a_revision_under_review_cannot_approve_it
+    the_author_of_any_revision_cannot_approve_the_plan
 );
 
 async fn the_database_refuses_a_decision_by_a_revision_author_whatever_the_row_copies(t: &TestDb) {

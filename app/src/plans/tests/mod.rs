@@ -67,6 +67,7 @@ async fn world(db: &Db, engineers: usize) -> World {
     let plan_id = service::draft(db, &Ctx::system(), &requester, change)
         .await
         .unwrap();
+    complete(db, &requester, plan_id).await;
     let mut engineer_actors = Vec::new();
     for i in 0..engineers {
         let name = format!("eng{i}");
@@ -79,6 +80,29 @@ async fn world(db: &Db, engineers: usize) -> World {
         engineers: engineer_actors,
         plan_id,
     }
+}
+
+/// What the requester adds to the proposal before submitting: why not fix forward, and for
+/// each row that restores data its verification and how consumers see reconciled data.
+async fn complete(db: &Db, requester: &Actor, plan_id: i64) {
+    let (rev, _) = current(db, plan_id).await;
+    let mut body = repo::revision(&mut Conn::Db(db), plan_id, rev)
+        .await
+        .unwrap()
+        .body()
+        .unwrap();
+    body.criteria = "A forward fix needs a day; consumers read wrong totals now.".into();
+    for stage in &mut body.stages {
+        for row in &mut stage.rows {
+            if row.restore.is_some() {
+                row.checks = vec![crate::plans::model::Check::RowCount { min: 1, max: 1000 }];
+                row.flagging = "`is_reconciled` column set to true".into();
+            }
+        }
+    }
+    service::save(db, &Ctx::system(), requester, plan_id, rev, body)
+        .await
+        .unwrap();
 }
 
 async fn current(db: &Db, plan_id: i64) -> (i32, String) {
@@ -256,20 +280,21 @@ backend_test!(
 
 async fn a_plan_with_no_rows_is_refused_and_nothing_is_saved(t: &TestDb) {
     let w = world(&t.db, 0).await;
-    let mut body = repo::revision(&mut Conn::Db(&t.db), w.plan_id, 1)
+    let (rev, _) = current(&t.db, w.plan_id).await;
+    let mut body = repo::revision(&mut Conn::Db(&t.db), w.plan_id, rev)
         .await
         .unwrap()
         .body()
         .unwrap();
     body.stages.clear();
     let Err(PlanError::Invalid(f)) =
-        service::save(&t.db, &Ctx::system(), &w.requester, w.plan_id, 1, body).await
+        service::save(&t.db, &Ctx::system(), &w.requester, w.plan_id, rev, body).await
     else {
         panic!()
     };
     assert!(f.iter().any(|e| e.message.contains("at least one row")));
-    assert_eq!(count(&t.db, "SELECT COUNT(*) FROM plan_revisions").await, 1);
-    let mut body = repo::revision(&mut Conn::Db(&t.db), w.plan_id, 1)
+    assert_eq!(count(&t.db, "SELECT COUNT(*) FROM plan_revisions").await, 2);
+    let mut body = repo::revision(&mut Conn::Db(&t.db), w.plan_id, rev)
         .await
         .unwrap()
         .body()
@@ -278,7 +303,7 @@ async fn a_plan_with_no_rows_is_refused_and_nothing_is_saved(t: &TestDb) {
         instructions: String::new(),
     };
     assert!(
-        service::save(&t.db, &Ctx::system(), &w.requester, w.plan_id, 1, body)
+        service::save(&t.db, &Ctx::system(), &w.requester, w.plan_id, rev, body)
             .await
             .is_err()
     );
@@ -287,8 +312,16 @@ backend_test!(no_rows, a_plan_with_no_rows_is_refused_and_nothing_is_saved);
 
 async fn a_row_added_by_name_becomes_the_last_stage_and_an_unknown_name_is_refused(t: &TestDb) {
     let w = world(&t.db, 0).await;
-    let Err(PlanError::Invalid(f)) =
-        service::add_row(&t.db, &Ctx::system(), &w.requester, w.plan_id, 1, "no.such").await
+    let (base, _) = current(&t.db, w.plan_id).await;
+    let Err(PlanError::Invalid(f)) = service::add_row(
+        &t.db,
+        &Ctx::system(),
+        &w.requester,
+        w.plan_id,
+        base,
+        "no.such",
+    )
+    .await
     else {
         panic!("refused")
     };
@@ -301,7 +334,7 @@ async fn a_row_added_by_name_becomes_the_last_stage_and_an_unknown_name_is_refus
         &Ctx::system(),
         &w.requester,
         w.plan_id,
-        1,
+        base,
         "AUDIT_COPY",
     )
     .await
@@ -312,7 +345,7 @@ async fn a_row_added_by_name_becomes_the_last_stage_and_an_unknown_name_is_refus
         .body()
         .unwrap();
     let last = &body.stages.last().unwrap().rows[0];
-    assert_eq!((rev, last.component.as_str()), (2, "audit_copy"));
+    assert_eq!((rev, last.component.as_str()), (base + 1, "audit_copy"));
 }
 backend_test!(
     add_row,
