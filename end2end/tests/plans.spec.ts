@@ -1,5 +1,5 @@
 import { Browser, expect, Page, test, TestInfo } from "@playwright/test";
-import { addComponent, ready, signIn, unique } from "./helpers";
+import { addComponent, ready, signIn, signOut, unique } from "./helpers";
 import { seeded } from "./users";
 
 /** A separate browser session (own cookies) signed in as `username`, JavaScript as the project. */
@@ -41,13 +41,17 @@ test("requester drafts, edits and submits; three approvers sign off; an edit voi
   const planUrl = new URL(page.url()).pathname;
   const matrix = page.getByRole("table", { name: /Rollback matrix/ });
   await expect(matrix).toContainText(dataset);
-  await expect(matrix).toContainText("Undoes data version snap-881");
+  await expect(matrix).toContainText("Restores the version before snap-881 (undoes snap-881)");
   await expect(page.getByText("Draft", { exact: true })).toBeVisible();
 
   // Edit a row: a new revision with its own hash.
   await page.getByRole("link", { name: "Edit plan" }).click();
   await ready(page, info);
   await page.getByLabel("Scope (required)").first().fill("partition 2026-11-19");
+  // What submitting needs: why not fix forward, and how the restored row is verified and flagged.
+  await page.getByLabel("Why roll back rather than fix forward").fill("A forward fix needs a day.");
+  await page.getByLabel("Verification checks (one per line)").first().fill("run succeeded");
+  await page.getByLabel("How reconciled data is flagged for consumers").first().fill("A banner on the revenue dashboard");
   await page.getByRole("button", { name: "Save revision" }).click();
   await expect(page.getByRole("status").first()).toHaveText("Saved as revision 2.");
   await expect(matrix).toContainText("partition 2026-11-19");
@@ -121,4 +125,62 @@ test("requester drafts, edits and submits; three approvers sign off; an edit voi
   await page.getByLabel("Status").selectOption("succeeded");
   await page.getByRole("button", { name: "Filter" }).click();
   await expect(page.getByRole("row", { name: new RegExp(title) })).toContainText("Rolled back");
+});
+
+test("the plan names each row's DAG and connector, and says when the catalog rebinds one", async ({ page }, info) => {
+  test.setTimeout(90_000);
+  const connector = unique(info, "airflow");
+  const job = unique(info, "orders_etl");
+  const title = unique(info, "Orders v42");
+  await signIn(page, info, seeded.admin.username);
+  await page.getByRole("link", { name: "Connectors" }).click();
+  await ready(page, info);
+  await page.getByRole("textbox", { name: /^Name/ }).fill(connector);
+  await page.getByLabel("Kind").selectOption("airflow3");
+  await page.getByLabel("Base URL").fill("http://127.0.0.1:9");
+  await page.getByLabel("Username (Airflow)").fill("runner");
+  await page.getByLabel("Or store the secret (encrypted)").fill("runner-password");
+  await page.getByRole("button", { name: "Add connector" }).click();
+  await expect(page.getByText("Connector saved.")).toBeVisible();
+  await signOut(page, info);
+  await signIn(page, info, seeded.requester.username);
+
+  await page.goto("/catalog/new");
+  await ready(page, info);
+  await page.getByLabel("Name").fill(job);
+  await page.getByLabel("Kind").selectOption("job");
+  await page.getByLabel("Connector").fill(connector);
+  await page.getByLabel("Production DAG id").fill("orders_etl");
+  await page.getByLabel("Rollback DAG id").fill("orders_etl_rollback");
+  await page.getByRole("button", { name: "Add component" }).click();
+  await expect(page.getByRole("status")).toHaveText("Component added.");
+  const componentUrl = new URL(page.url()).pathname;
+
+  await page.goto("/changes/new");
+  await ready(page, info);
+  await page.getByLabel("Title").fill(title);
+  await page.getByLabel("Why").fill("Totals were doubled.");
+  await page.getByLabel("Affected components").fill(`${job} | snap-42`);
+  await page.getByRole("button", { name: "Record change" }).click();
+  await expect(page.getByRole("status")).toHaveText("Change recorded.");
+  await page.getByRole("button", { name: "Draft the rollback plan" }).click();
+  await expect(page.getByRole("heading", { level: 1 })).toHaveText(`Rollback plan: ${title}`);
+  const planUrl = new URL(page.url()).pathname;
+  const matrix = page.getByRole("table", { name: /Rollback matrix/ });
+  await expect(matrix).toContainText(`DAG \`orders_etl\` on ${connector} (http://127.0.0.1:9)`);
+  await expect(matrix).toContainText(`DAG \`orders_etl_rollback\` on ${connector} (http://127.0.0.1:9)`);
+  await expect(page.getByText("Bindings changed")).toHaveCount(0);
+
+  // Someone rebinds the rollback DAG in the catalog: the plan says so, and keeps its own.
+  await page.goto(`${componentUrl}/edit`);
+  await ready(page, info);
+  await page.getByLabel("Rollback DAG id").fill("orders_etl_backfill");
+  await page.getByRole("button", { name: "Save component" }).click();
+  await expect(page.getByRole("status")).toHaveText("Component saved.");
+  await page.goto(planUrl);
+  await ready(page, info);
+  const notice = page.getByRole("status").filter({ hasText: "Bindings changed" });
+  await expect(notice).toContainText("Bindings changed since this revision was saved");
+  await expect(notice).toContainText("rollback DAG `orders_etl_rollback` → `orders_etl_backfill`");
+  await expect(matrix).toContainText("DAG `orders_etl_rollback`");
 });

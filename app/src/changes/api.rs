@@ -114,3 +114,37 @@ pub async fn update_change(id: i64, version: i64, change: ChangeForm) -> Result<
         .await,
     )
 }
+
+/// Closes a change without a rollback: fixed forward, with why and a link to the fix.
+#[server(endpoint = "changes/fix_forward")]
+pub async fn fix_forward(
+    id: i64,
+    #[server(default)] reason: String,
+    #[server(default)] link: String,
+) -> Result<(), AppError> {
+    use crate::auth::{guard, Permission};
+    crate::error::respond(
+        async move {
+            let user = guard::require(Permission::RecordChanges).await?;
+            let db = guard::app_state()?.db;
+            let who = crate::audit::Actor {
+                id: user.id,
+                username: user.username.clone(),
+            };
+            let now = chrono::Utc::now();
+            crate::plans::lifecycle::fix_forward(
+                &db,
+                &guard::ctx(&user),
+                &who,
+                id,
+                &reason,
+                &link,
+                now,
+            )
+            .await?;
+            leptos_axum::redirect(&format!("/changes/{id}?saved=closed"));
+            Ok(())
+        }
+        .await,
+    )
+}

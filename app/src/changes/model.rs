@@ -134,6 +134,15 @@ pub struct Change {
     pub components: Vec<Affected>,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
+    /// Set when the change was closed without a rollback.
+    pub closed: Option<Closure>,
+}
+
+/// Why a change was closed without a rollback, and where the forward fix is.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Closure {
+    pub reason: String,
+    pub link: Option<String>,
 }
 
 /// One row of the change list.

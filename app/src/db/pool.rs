@@ -12,6 +12,29 @@ use super::DbError;
 static SQLITE_MIGRATIONS: Migrator = sqlx::migrate!("../migrations/sqlite");
 static POSTGRES_MIGRATIONS: Migrator = sqlx::migrate!("../migrations/postgres");
 
+/// SQLite cannot drop a constraint, only rebuild the table, and a rebuild needs foreign keys off
+/// (a pragma that has no effect inside the migration's transaction). So migrations run on one
+/// connection with foreign keys off, and every reference is checked before it is handed back.
+async fn migrate_sqlite(pool: &SqlitePool) -> Result<(), sqlx::migrate::MigrateError> {
+    let mut conn = pool.acquire().await?;
+    sqlx::query("PRAGMA foreign_keys = OFF")
+        .execute(&mut *conn)
+        .await?;
+    let result = SQLITE_MIGRATIONS.run(&mut *conn).await;
+    let broken: Vec<(String,)> = sqlx::query_as("SELECT \"table\" FROM pragma_foreign_key_check")
+        .fetch_all(&mut *conn)
+        .await?;
+    sqlx::query("PRAGMA foreign_keys = ON")
+        .execute(&mut *conn)
+        .await?;
+    if let Some((table,)) = broken.first() {
+        return Err(sqlx::migrate::MigrateError::Execute(sqlx::Error::Protocol(
+            format!("a migration left rows of `{table}` pointing at nothing"),
+        )));
+    }
+    result
+}
+
 /// Which database engine a URL points at.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Backend {
@@ -123,7 +146,7 @@ impl Db {
     /// Applies the embedded migrations of this backend.
     pub async fn migrate(&self) -> Result<(), sqlx::migrate::MigrateError> {
         match self {
-            Self::Sqlite(pool) => SQLITE_MIGRATIONS.run(pool).await,
+            Self::Sqlite(pool) => migrate_sqlite(pool).await,
             Self::Postgres(pool) => POSTGRES_MIGRATIONS.run(pool).await,
         }
     }
@@ -220,5 +243,72 @@ mod tests {
             Some(Backend::Postgres)
         );
         assert_eq!(Backend::from_url("mysql://h/db"), None);
+    }
+}
+
+#[cfg(test)]
+mod rebuild_tests {
+    use super::*;
+
+    /// An installation from before plans could be redrafted: its plan and revisions survive the
+    /// table rebuild, and the change can get a second plan once the first is withdrawn.
+    #[tokio::test]
+    async fn the_plans_rebuild_keeps_existing_rows_and_their_references() {
+        let path =
+            std::env::temp_dir().join(format!("rollgate-rebuild-{}.db", uuid::Uuid::new_v4()));
+        let db = Db::connect(&DbSettings {
+            url: format!("sqlite://{}", path.display()),
+            max_connections: 2,
+        })
+        .await
+        .unwrap();
+        let Db::Sqlite(pool) = &db else {
+            unreachable!()
+        };
+        let before = Migrator {
+            migrations: SQLITE_MIGRATIONS
+                .migrations
+                .iter()
+                .filter(|m| m.version < 8)
+                .cloned()
+                .collect::<Vec<_>>()
+                .into(),
+            ..sqlx::migrate!("../migrations/sqlite")
+        };
+        before.run(pool).await.unwrap();
+        let t = "2026-11-20 10:00:00+00:00";
+        for sql in [
+            format!("INSERT INTO users (id, username, username_lower, display_name, password_hash, created_at, updated_at) VALUES (1, 'rita', 'rita', 'Rita', 'x', '{t}', '{t}')"),
+            format!("INSERT INTO changes (id, title, title_lower, kind, why, author_id, deployed_at, created_at, updated_at) VALUES (1, 'C', 'c', 'other', 'w', 1, '{t}', '{t}', '{t}')"),
+            format!("INSERT INTO plans (id, change_id, author_id, status, current_revision, created_at, updated_at) VALUES (7, 1, 1, 'draft', 1, '{t}', '{t}')"),
+            format!("INSERT INTO plan_revisions (plan_id, number, content_hash, body_json, author_id, created_at) VALUES (7, 1, 'h', '{{}}', 1, '{t}')"),
+        ] {
+            sqlx::query(&sql).execute(pool).await.unwrap();
+        }
+        db.migrate().await.unwrap();
+        let kept: (i64, String) = sqlx::query_as(
+            "SELECT p.id, r.content_hash FROM plans p JOIN plan_revisions r ON r.plan_id = p.id",
+        )
+        .fetch_one(pool)
+        .await
+        .unwrap();
+        assert_eq!(kept, (7, "h".to_string()));
+        let second = format!("INSERT INTO plans (change_id, author_id, status, current_revision, created_at, updated_at) VALUES (1, 1, 'draft', 1, '{t}', '{t}')");
+        assert!(
+            sqlx::query(&second).execute(pool).await.is_err(),
+            "one open plan per change"
+        );
+        sqlx::query("UPDATE plans SET status = 'withdrawn' WHERE id = 7")
+            .execute(pool)
+            .await
+            .unwrap();
+        sqlx::query(&second).execute(pool).await.unwrap();
+        let fk: bool = sqlx::query_scalar("PRAGMA foreign_keys")
+            .fetch_one(pool)
+            .await
+            .unwrap();
+        assert!(fk, "foreign keys are on again");
+        db.close().await;
+        let _ = std::fs::remove_file(&path);
     }
 }

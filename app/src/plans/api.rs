@@ -49,9 +49,9 @@ pub async fn get_plan(id: i64) -> Result<PlanPage, AppError> {
     )
 }
 
-/// The plan of a change, if one was drafted.
+/// The plans of a change, newest first: at most one open, the others withdrawn or aborted.
 #[server(endpoint = "plans/of_change")]
-pub async fn plan_of_change(change_id: i64) -> Result<Option<(i64, PlanStatus)>, AppError> {
+pub async fn plans_of_change(change_id: i64) -> Result<Vec<super::page::PlanOfChange>, AppError> {
     use crate::{
         auth::{guard, Permission},
         db::Conn,
@@ -60,8 +60,16 @@ pub async fn plan_of_change(change_id: i64) -> Result<Option<(i64, PlanStatus)>,
         async move {
             guard::require(Permission::Read).await?;
             let db = guard::app_state()?.db;
-            let plan = super::repo::find_by_change(&mut Conn::Db(&db), change_id).await?;
-            Ok(plan.map(|p| (p.id, p.status())))
+            let plans = super::repo::plans_of_change(&mut Conn::Db(&db), change_id).await?;
+            Ok(plans
+                .into_iter()
+                .map(|p| super::page::PlanOfChange {
+                    id: p.id,
+                    status: PlanStatus::parse(&p.status).unwrap_or(PlanStatus::Draft),
+                    created_at: p.created_at,
+                    end_reason: p.end_reason,
+                })
+                .collect())
         }
         .await,
     )
@@ -146,6 +154,23 @@ pub async fn submit_plan(
             )
             .await?;
             leptos_axum::redirect(&format!("/plans/{id}?saved=submitted"));
+            Ok(())
+        }
+        .await,
+    )
+}
+
+/// Withdraws a plan that is not signed off (a reason is required).
+#[server(endpoint = "plans/withdraw")]
+pub async fn withdraw_plan(id: i64, #[server(default)] reason: String) -> Result<(), AppError> {
+    use crate::auth::{guard, Permission};
+    crate::error::respond(
+        async move {
+            let user = guard::require(Permission::PlanRollbacks).await?;
+            let db = guard::app_state()?.db;
+            let (ctx, who) = (guard::ctx(&user), actor(&user));
+            super::lifecycle::withdraw(&db, &ctx, &who, id, &reason, chrono::Utc::now()).await?;
+            leptos_axum::redirect(&format!("/plans/{id}?saved=withdrawn"));
             Ok(())
         }
         .await,

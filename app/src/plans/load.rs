@@ -151,6 +151,7 @@ pub async fn page(db: &Db, viewer: &CurrentUser, id: i64) -> Result<PlanPage, Pl
     let mut rights = Rights {
         edit: planner && status.editable(),
         submit: planner && matches!(status, PlanStatus::Draft | PlanStatus::Rejected),
+        withdraw: planner && status.editable(),
         ..Default::default()
     };
     if let (Some(r), true, PlanStatus::InReview) =
@@ -206,6 +207,7 @@ pub async fn page(db: &Db, viewer: &CurrentUser, id: i64) -> Result<PlanPage, Pl
         rights,
         request_key: uuid::Uuid::new_v4().to_string(),
         drift: facts.drift(&body),
+        end_reason: plan.end_reason.clone(),
         versions: facts.version_options(),
         body,
     })

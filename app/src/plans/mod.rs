@@ -13,6 +13,8 @@ pub mod rules;
 pub mod ui;
 
 #[cfg(feature = "ssr")]
+pub mod lifecycle;
+#[cfg(feature = "ssr")]
 pub mod load;
 #[cfg(feature = "ssr")]
 pub mod repo;

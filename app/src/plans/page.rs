@@ -63,6 +63,8 @@ pub struct SignOff {
 pub struct Rights {
     pub edit: bool,
     pub submit: bool,
+    /// The viewer may withdraw the plan (it is not signed off).
+    pub withdraw: bool,
     pub decide: bool,
     /// Why the viewer may not decide, when they are an approver who cannot.
     pub decide_refusal: Option<String>,
@@ -88,6 +90,8 @@ pub struct PlanPage {
     pub request_key: String,
     /// Rows whose catalog binding changed since this revision was saved.
     pub drift: Vec<Drift>,
+    /// Why the plan was withdrawn.
+    pub end_reason: Option<String>,
     /// Earlier data versions of the plan's components (the editor's suggestions).
     pub versions: Vec<VersionOption>,
 }
@@ -125,4 +129,14 @@ pub struct InboxItem {
     pub revised: bool,
     /// The viewer's approval of this revision expired before the sign-off.
     pub renew: bool,
+}
+
+/// One plan in a change's history.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PlanOfChange {
+    pub id: i64,
+    pub status: PlanStatus,
+    pub created_at: DateTime<Utc>,
+    /// Why it was withdrawn.
+    pub end_reason: Option<String>,
 }

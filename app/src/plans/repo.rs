@@ -18,6 +18,7 @@ pub struct PlanRow {
     pub current_revision: i32,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
+    pub end_reason: Option<String>,
 }
 
 impl PlanRow {
@@ -44,7 +45,7 @@ impl RevisionRow {
 }
 
 const PLAN_COLUMNS: &str =
-    "id, change_id, author_id, status, current_revision, created_at, updated_at";
+    "id, change_id, author_id, status, current_revision, created_at, updated_at, end_reason";
 
 pub async fn insert_plan(
     tx: &mut Tx,
@@ -112,15 +113,59 @@ pub async fn get(conn: &mut Conn<'_>, id: i64) -> Result<PlanRow, DbError> {
         .await)?)
 }
 
-pub async fn find_by_change(
+/// The change's open plan (not withdrawn or aborted); a change has at most one.
+pub async fn find_open_by_change(
     conn: &mut Conn<'_>,
     change_id: i64,
 ) -> Result<Option<PlanRow>, DbError> {
-    let sql = format!("SELECT {PLAN_COLUMNS} FROM plans WHERE change_id = $1");
+    let sql = format!(
+        "SELECT {PLAN_COLUMNS} FROM plans WHERE change_id = $1 AND status NOT IN ('aborted', 'withdrawn')"
+    );
     Ok(conn_run!(conn, |c| sqlx::query_as(&sql)
         .bind(change_id)
         .fetch_optional(c)
         .await)?)
+}
+
+/// One plan of a change's history.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct PlanOfChange {
+    pub id: i64,
+    pub status: String,
+    pub created_at: DateTime<Utc>,
+    pub end_reason: Option<String>,
+}
+
+/// Every plan of a change, newest first.
+pub async fn plans_of_change(
+    conn: &mut Conn<'_>,
+    change_id: i64,
+) -> Result<Vec<PlanOfChange>, DbError> {
+    let sql = "SELECT id, status, created_at, end_reason FROM plans WHERE change_id = $1 ORDER BY id DESC";
+    Ok(conn_run!(conn, |c| sqlx::query_as(sql)
+        .bind(change_id)
+        .fetch_all(c)
+        .await)?)
+}
+
+/// Ends a plan that will not run (withdrawn), keeping why.
+pub async fn end(
+    tx: &mut Tx,
+    id: i64,
+    status: PlanStatus,
+    reason: &str,
+    now: DateTime<Utc>,
+) -> Result<(), DbError> {
+    let sql = "UPDATE plans SET status = $1, end_reason = $2, updated_at = $3 WHERE id = $4";
+    tx_run!(tx, |c| sqlx::query(sql)
+        .bind(status.as_str())
+        .bind(reason)
+        .bind(now)
+        .bind(id)
+        .execute(c)
+        .await
+        .map(|_| ()))?;
+    Ok(())
 }
 
 pub async fn set_state(

@@ -92,10 +92,23 @@ pub async fn draft(
     change_id: i64,
 ) -> Result<i64, PlanError> {
     let mut tx = db.begin().await?;
-    if let Some(existing) = repo::find_by_change(&mut Conn::Tx(&mut tx), change_id).await? {
+    if let Some(existing) = repo::find_open_by_change(&mut Conn::Tx(&mut tx), change_id).await? {
         return Ok(existing.id);
     }
     let change = changes::repo::get(&mut Conn::Tx(&mut tx), change_id).await?;
+    match change.status {
+        ChangeStatus::RolledBack => {
+            return Err(PlanError::Refused(
+                "This change was already rolled back: there is nothing left to plan.".into(),
+            ))
+        }
+        ChangeStatus::Closed => {
+            return Err(PlanError::Refused(
+                "This change is closed (fixed forward): there is nothing left to plan.".into(),
+            ))
+        }
+        _ => {}
+    }
     let roots: Vec<i64> = change.components.iter().map(|a| a.component.id).collect();
     let graph = lineage(&mut Conn::Tx(&mut tx), &roots).await?;
     let mut ids = roots.clone();
@@ -151,7 +164,17 @@ pub async fn draft(
     facts.default_targets(&mut body);
     let _ = facts.apply(&mut body);
     let now = Utc::now();
-    let id = repo::insert_plan(&mut tx, change_id, author.id, now).await?;
+    // Two drafts at once: the database keeps one open plan per change; the loser opens it.
+    let id = match repo::insert_plan(&mut tx, change_id, author.id, now).await {
+        Err(DbError::Conflict { .. }) => {
+            drop(tx);
+            return repo::find_open_by_change(&mut Conn::Db(db), change_id)
+                .await?
+                .map(|p| p.id)
+                .ok_or(PlanError::NotFound);
+        }
+        other => other?,
+    };
     let hash = content_hash(&body)?;
     repo::insert_revision(&mut tx, id, 1, &hash, &body, author.id, now).await?;
     let event = audit(

@@ -174,6 +174,16 @@ fn server_fns(t: &Targets) -> Vec<ServerFnCase> {
             vec!["requester"],
         ),
         (
+            "plans/withdraw",
+            vec![("id", t.plan.clone()), ("reason", s("Wrong scope"))],
+            vec!["requester"],
+        ),
+        (
+            "changes/fix_forward",
+            vec![("id", t.change.clone()), ("reason", s("Hotfix"))],
+            vec!["requester"],
+        ),
+        (
             "plans/decide",
             vec![
                 ("id", t.plan.clone()),

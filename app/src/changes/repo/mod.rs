@@ -9,7 +9,8 @@ use chrono::{DateTime, Duration, Utc};
 use title::{title_lookup, title_search, TitleLookup};
 
 use super::model::{
-    Affected, Change, ChangeFilter, ChangeKind, ChangeStatus, ChangeSummary, Link, NewChange,
+    Affected, Change, ChangeFilter, ChangeKind, ChangeStatus, ChangeSummary, Closure, Link,
+    NewChange,
 };
 use crate::{
     audit::Actor,
@@ -36,6 +37,8 @@ struct ChangeRow {
     version: i64,
     created_at: DateTime<Utc>,
     updated_at: DateTime<Utc>,
+    close_reason: Option<String>,
+    close_link: Option<String>,
 }
 
 fn links_json(links: &[Link]) -> String {
@@ -120,7 +123,8 @@ pub async fn set_components(tx: &mut Tx, id: i64, list: &[(i64, String)]) -> Res
 
 pub async fn get(conn: &mut Conn<'_>, id: i64) -> Result<Change, DbError> {
     let sql = "SELECT c.id, c.title, c.kind, c.why, c.author_id, u.username AS author, c.deployed_at, c.git_sha, \
-               c.artifact_ref, c.links_json, c.status, c.version, c.created_at, c.updated_at \
+               c.artifact_ref, c.links_json, c.status, c.version, c.created_at, c.updated_at, \
+               c.close_reason, c.close_link \
                FROM changes c JOIN users u ON u.id = c.author_id WHERE c.id = $1";
     let row: ChangeRow = conn_run!(conn, |x| sqlx::query_as(sql).bind(id).fetch_one(x).await)?;
     let sql = "SELECT p.id, p.name, p.kind, cc.data_version FROM change_components cc \
@@ -155,6 +159,10 @@ pub async fn get(conn: &mut Conn<'_>, id: i64) -> Result<Change, DbError> {
             .collect(),
         created_at: row.created_at,
         updated_at: row.updated_at,
+        closed: row.close_reason.map(|reason| Closure {
+            reason,
+            link: row.close_link.filter(|l| !l.is_empty()),
+        }),
     })
 }
 
@@ -310,4 +318,22 @@ pub async fn status_of(tx: &mut Tx, id: i64) -> Result<ChangeStatus, DbError> {
     let sql = "SELECT status FROM changes WHERE id = $1";
     let status: String = tx_run!(tx, |x| sqlx::query_scalar(sql).bind(id).fetch_one(x).await)?;
     Ok(ChangeStatus::parse(&status).unwrap_or(ChangeStatus::Recorded))
+}
+
+/// Closes a change without a rollback ("fixed forward"), keeping why and where the fix is.
+pub async fn set_closure(
+    tx: &mut Tx,
+    id: i64,
+    reason: &str,
+    link: Option<&str>,
+) -> Result<(), DbError> {
+    let sql = "UPDATE changes SET close_reason = $1, close_link = $2 WHERE id = $3";
+    tx_run!(tx, |x| sqlx::query(sql)
+        .bind(reason)
+        .bind(link)
+        .bind(id)
+        .execute(x)
+        .await
+        .map(|_| ()))?;
+    Ok(())
 }

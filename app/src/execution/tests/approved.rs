@@ -174,3 +174,29 @@ backend_test!(
     abort_event,
     an_aborted_rollback_writes_the_change_event_for_rollback_failed
 );
+
+async fn after_an_aborted_rollback_a_new_plan_can_be_drafted(t: &TestDb) {
+    let w = world(&t.db, |c| standard(c.etl, json!({}))).await;
+    assert!(runner(&w, "a").tick().await.unwrap());
+    operate(
+        &w.db,
+        &ctx(&w),
+        w.job,
+        None,
+        Operation::Abort,
+        "The rollback DAG is broken",
+        Utc::now(),
+    )
+    .await
+    .unwrap();
+    let again = plans::draft(&w.db, &ctx(&w), &w.operator, w.change)
+        .await
+        .unwrap();
+    assert_ne!(again, w.plan, "a new plan; the aborted one stays read-only");
+    let old = plans_repo::get(&mut Conn::Db(&w.db), w.plan).await.unwrap();
+    assert_eq!(old.status(), PlanStatus::Aborted);
+}
+backend_test!(
+    redraft_after_abort,
+    after_an_aborted_rollback_a_new_plan_can_be_drafted
+);

@@ -4,6 +4,7 @@
 mod decisions;
 mod derived;
 mod four_eyes;
+mod lifecycle;
 mod timing;
 
 use chrono::{Datelike, Duration, Utc};

@@ -11,7 +11,7 @@ use crate::{
     error::AppError,
     error_template::loaded,
     plans::{
-        api::{get_plan, DecidePlan, SubmitPlan},
+        api::{get_plan, DecidePlan, SubmitPlan, WithdrawPlan},
         page::{Approval, DecisionView, PlanPage as Page, RevisionMeta, SignOff},
     },
 };
@@ -33,6 +33,7 @@ fn saved_message(code: &str) -> Option<String> {
                 .into()
         }
         "signed_off" => "Your approval completed the sign-off: the rollback is scheduled.".into(),
+        "withdrawn" => "The plan was withdrawn. A new plan can be drafted from the change.".into(),
         n if n.parse::<i32>().is_ok() => format!("Saved as revision {n}."),
         _ => return None,
     })
@@ -77,6 +78,7 @@ fn PlanDetail() -> impl IntoView {
                         <Matrix body=p.body.clone() />
                     </section>
                     {(p.rights.decide || p.rights.decide_refusal.is_some()).then(|| view! { <Decide p=p.clone() decide /> })}
+                    {p.rights.withdraw.then(|| view! { <Withdraw id=p.id /> })}
                     <Revisions id=p.id revisions=p.revisions.clone() />
                 })
             }.await) })}
@@ -104,6 +106,7 @@ fn Summary(p: Page) -> impl IntoView {
     view! {
         <dl class="facts">
             <dt>"Status"</dt><dd>{status_badge(p.status)}</dd>
+            {p.end_reason.clone().map(|r| view! { <dt>"Withdrawn because"</dt><dd class="prose">{r}</dd> })}
             <dt>"Revision"</dt>
             <dd>{format!("{} by {}, {}", p.revision.number, p.revision.author, when(p.revision.created_at))}</dd>
             <dt>"Content hash"</dt><dd><code class="hash" title="SHA-256 of the revision's canonical JSON">{p.revision.content_hash.clone()}</code></dd>
@@ -164,6 +167,7 @@ fn Standing(p: Page, submit: ServerAction<SubmitPlan>) -> impl IntoView {
                 None => view! { <p>"Not submitted yet. When the plan is ready, the requester submits it for approval."</p> }.into_any(),
             }}
             <ErrorNotice error=submit_errors.general() />
+            <NotReady errors=submit_errors id=p.id />
             {p.rights.submit.then(|| view! {
                 <ActionForm action=submit attr:class="form form--inline">
                     <input type="hidden" name="id" value=p.id />
@@ -302,4 +306,46 @@ fn DriftNotice(p: Page) -> impl IntoView {
             </div>
         }
     })
+}
+
+/// Why submitting was refused, one line per gap, with the way to the editor.
+#[component]
+fn NotReady(errors: FormErrors, id: i64) -> impl IntoView {
+    move || {
+        errors.0.get().and_then(|e| match e {
+            AppError::Validation { fields } => Some(view! {
+                <div class="notice notice--error" role="alert">
+                    <strong>"The plan cannot be submitted yet:"</strong>
+                    <ul>{fields.into_iter().map(|f| view! { <li>{f.message}</li> }).collect_view()}</ul>
+                    <p><a href=format!("/plans/{id}/edit")>"Edit the plan"</a></p>
+                </div>
+            }),
+            _ => None,
+        })
+    }
+}
+
+/// Withdrawing a plan that will not be signed off (the change can then get a new plan).
+#[component]
+fn Withdraw(id: i64) -> impl IntoView {
+    let withdraw = ServerAction::<WithdrawPlan>::new();
+    let errors = FormErrors::of(withdraw);
+    view! {
+        <section class="panel" aria-labelledby="withdraw-heading">
+            <h2 id="withdraw-heading">"Withdraw the plan"</h2>
+            <ErrorNotice error=errors.general() />
+            <ActionForm action=withdraw attr:class="form">
+                <input type="hidden" name="id" value=id />
+                <div class="field" class:field--invalid=move || errors.field("reason").get().is_some()>
+                    <label class="field__label" for="withdraw-reason">"Why withdraw it (required)"</label>
+                    <p class="field__hint" id="withdraw-reason-hint">"Approvals are voided; the plan stays in the change’s history and a new one can be drafted."</p>
+                    <textarea class="field__input" id="withdraw-reason" name="reason" rows=2 aria-describedby="withdraw-reason-hint"></textarea>
+                    {move || errors.field("reason").get().map(|m| view! { <p class="field__error">{m}</p> })}
+                </div>
+                <div class="form__actions">
+                    <button type="submit" class="button button--danger">"Withdraw the plan"</button>
+                </div>
+            </ActionForm>
+        </section>
+    }
 }
