@@ -143,6 +143,9 @@ pub struct ComponentForm {
     pub dag_id: String,
     #[serde(default)]
     pub rollback_dag_id: String,
+    /// e.g. `snowflake 30d`; empty clears it.
+    #[serde(default)]
+    pub retention: String,
 }
 
 impl ComponentForm {
@@ -158,6 +161,7 @@ impl ComponentForm {
             connector: opt(&self.connector),
             dag_id: opt(&self.dag_id),
             rollback_dag_id: opt(&self.rollback_dag_id),
+            retention: Some(self.retention.trim().to_string()),
         }
     }
 }

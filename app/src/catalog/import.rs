@@ -51,6 +51,8 @@ struct Entry {
     dag_id: Option<String>,
     #[serde(default)]
     rollback_dag_id: Option<String>,
+    #[serde(default)]
+    retention: Option<String>,
 }
 
 impl From<Entry> for Declaration {
@@ -65,6 +67,7 @@ impl From<Entry> for Declaration {
             connector: e.connector,
             dag_id: e.dag_id,
             rollback_dag_id: e.rollback_dag_id,
+            retention: e.retention,
         }
     }
 }

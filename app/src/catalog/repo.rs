@@ -23,6 +23,7 @@ pub struct ComponentRow {
     pub connector_id: Option<i64>,
     pub dag_id: Option<String>,
     pub rollback_dag_id: Option<String>,
+    pub retention: Option<String>,
     pub updated_at: DateTime<Utc>,
 }
 
@@ -40,8 +41,8 @@ impl ComponentRow {
     }
 }
 
-const COLUMNS: &str =
-    "id, name, kind, owner, description, source, connector_id, dag_id, rollback_dag_id, updated_at";
+const COLUMNS: &str = "id, name, kind, owner, description, source, connector_id, dag_id, \
+     rollback_dag_id, retention, updated_at";
 
 /// Every component keyed by lower-cased name (declarations resolve names against it).
 pub async fn all_rows(conn: &mut Conn<'_>) -> Result<HashMap<String, ComponentRow>, DbError> {
@@ -74,6 +75,7 @@ pub struct ComponentFields<'a> {
     pub connector_id: Option<i64>,
     pub dag_id: Option<&'a str>,
     pub rollback_dag_id: Option<&'a str>,
+    pub retention: Option<&'a str>,
 }
 
 pub async fn insert(
@@ -81,8 +83,8 @@ pub async fn insert(
     f: &ComponentFields<'_>,
     now: DateTime<Utc>,
 ) -> Result<i64, DbError> {
-    let sql = "INSERT INTO components (name, name_lower, kind, owner, description, source, connector_id, dag_id, rollback_dag_id, created_at, updated_at) \
-               VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $10) RETURNING id";
+    let sql = "INSERT INTO components (name, name_lower, kind, owner, description, source, connector_id, dag_id, rollback_dag_id, created_at, updated_at, retention) \
+               VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $10, $11) RETURNING id";
     Ok(tx_run!(tx, |c| sqlx::query_scalar(sql)
         .bind(f.name)
         .bind(f.name.to_lowercase())
@@ -94,6 +96,7 @@ pub async fn insert(
         .bind(f.dag_id)
         .bind(f.rollback_dag_id)
         .bind(now)
+        .bind(f.retention)
         .fetch_one(c)
         .await)?)
 }
@@ -105,7 +108,7 @@ pub async fn update(
     now: DateTime<Utc>,
 ) -> Result<(), DbError> {
     let sql = "UPDATE components SET name = $1, name_lower = $2, kind = $3, owner = $4, description = $5, source = $6, \
-               connector_id = $7, dag_id = $8, rollback_dag_id = $9, updated_at = $10 WHERE id = $11";
+               connector_id = $7, dag_id = $8, rollback_dag_id = $9, updated_at = $10, retention = $12 WHERE id = $11";
     tx_run!(tx, |c| sqlx::query(sql)
         .bind(f.name)
         .bind(f.name.to_lowercase())
@@ -118,6 +121,7 @@ pub async fn update(
         .bind(f.rollback_dag_id)
         .bind(now)
         .bind(id)
+        .bind(f.retention)
         .execute(c)
         .await
         .map(|r| r.rows_affected()))?;
@@ -243,6 +247,7 @@ pub async fn get(conn: &mut Conn<'_>, id: i64) -> Result<Component, DbError> {
         tags,
         source: row.source,
         binding,
+        retention: row.retention,
         upstream,
         downstream,
         updated_at: row.updated_at,

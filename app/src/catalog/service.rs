@@ -89,6 +89,7 @@ fn snapshot(d: &Declaration) -> Value {
         "connector": d.connector,
         "dag_id": d.dag_id,
         "rollback_dag_id": d.rollback_dag_id,
+        "retention": d.retention,
     })
 }
 
@@ -108,6 +109,7 @@ fn as_declaration(
         connector: row.connector_id.and_then(|id| connectors.get(&id).cloned()),
         dag_id: row.dag_id.clone(),
         rollback_dag_id: row.rollback_dag_id.clone(),
+        retention: row.retention.clone(),
     }
 }
 
@@ -125,6 +127,20 @@ fn fields<'a>(
         connector_id,
         dag_id: d.dag_id.as_deref(),
         rollback_dag_id: d.rollback_dag_id.as_deref(),
+        retention: d.retention.as_deref().filter(|r| !r.is_empty()),
+    }
+}
+
+/// A declaration that names no retention keeps the stored one; an empty one clears it.
+fn kept_retention(d: &Declaration, row: &ComponentRow) -> Declaration {
+    let retention = match d.retention.as_deref() {
+        None => row.retention.clone(),
+        Some("") => None,
+        Some(r) => Some(r.to_string()),
+    };
+    Declaration {
+        retention,
+        ..d.clone()
     }
 }
 
@@ -231,6 +247,7 @@ pub async fn declare(
         let key = d.name.to_lowercase();
         match cat.rows.get(&key) {
             Some(row) => {
+                let d = &kept_retention(d, row);
                 let tags = cat.tags.get(&row.id).map(Vec::as_slice).unwrap_or(&[]);
                 let mut current = as_declaration(row, tags, &connector_names);
                 current.upstream = d.upstream.clone();
@@ -439,6 +456,7 @@ pub async fn update(db: &Db, ctx: &Ctx, id: i64, d: Declaration) -> Result<(), C
         .values()
         .find(|r| r.id == id)
         .ok_or(CatalogError::NotFound)?;
+    let d = kept_retention(&d, row);
     let tags = cat.tags.get(&id).map(Vec::as_slice).unwrap_or(&[]);
     let before = as_declaration(row, tags, &cat.connector_names());
     if before == d {

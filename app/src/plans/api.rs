@@ -6,7 +6,7 @@ use serde::{Deserialize, Serialize};
 use super::{
     diff::PlanDiff,
     form::PlanForm,
-    model::{PlanBody, PlanStatus},
+    model::PlanBody,
     page::{InboxItem, PlanPage, RevisionMeta},
 };
 use crate::error::AppError;
@@ -55,6 +55,7 @@ pub async fn plans_of_change(change_id: i64) -> Result<Vec<super::page::PlanOfCh
     use crate::{
         auth::{guard, Permission},
         db::Conn,
+        plans::model::PlanStatus,
     };
     crate::error::respond(
         async move {

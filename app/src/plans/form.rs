@@ -354,7 +354,7 @@ pub fn form_of(body: &PlanBody) -> PlanForm {
                     .as_ref()
                     .map(|x| x.retention.kind().to_string())
                     .unwrap_or_default(),
-                retention_hours: match row.restore.as_ref().map(|x| x.retention) {
+                retention_hours: match row.restore.as_ref().map(|x| &x.retention) {
                     Some(Retention::Custom { hours }) => hours.to_string(),
                     _ => String::new(),
                 },

@@ -118,7 +118,7 @@ impl Check {
 }
 
 /// How long the storage keeps the data version a row restores.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "kind", rename_all = "snake_case")]
 pub enum Retention {
     /// Snowflake time travel, 1 day by default.
@@ -128,6 +128,11 @@ pub enum Retention {
     /// Iceberg snapshot expiry, 5 days by default.
     IcebergSnapshotExpiry,
     Custom {
+        hours: i64,
+    },
+    /// What the catalog declares for the component (`snowflake 30d`): it wins over the row's.
+    Declared {
+        engine: String,
         hours: i64,
     },
 }
@@ -149,6 +154,7 @@ impl Retention {
             Self::DeltaVacuum => "delta_vacuum",
             Self::IcebergSnapshotExpiry => "iceberg_snapshot_expiry",
             Self::Custom { .. } => "custom",
+            Self::Declared { .. } => "declared",
         }
     }
 
@@ -157,7 +163,7 @@ impl Retention {
             Self::SnowflakeTimeTravel => Duration::days(1),
             Self::DeltaVacuum => Duration::days(7),
             Self::IcebergSnapshotExpiry => Duration::days(5),
-            Self::Custom { hours } => Duration::hours(*hours),
+            Self::Custom { hours } | Self::Declared { hours, .. } => Duration::hours(*hours),
         }
     }
 }

@@ -278,11 +278,12 @@ pub struct BindingRow {
     pub connector_kind: Option<String>,
     pub connector_name: Option<String>,
     pub connector_url: Option<String>,
+    pub retention: Option<String>,
 }
 
 pub async fn bindings(conn: &mut Conn<'_>, ids: &[i64]) -> Result<Vec<BindingRow>, DbError> {
     let sql = "SELECT c.id, c.name, c.owner, c.dag_id, c.rollback_dag_id, k.id AS connector_id, \
-               k.kind AS connector_kind, k.name AS connector_name, k.base_url AS connector_url \
+               k.kind AS connector_kind, k.name AS connector_name, k.base_url AS connector_url, c.retention \
                FROM components c LEFT JOIN connectors k ON k.id = c.connector_id WHERE c.id IN ({ids})";
     crate::db::select_in(conn, sql, ids).await
 }

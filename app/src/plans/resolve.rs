@@ -8,12 +8,13 @@ use std::collections::HashMap;
 use chrono::{DateTime, Utc};
 
 use super::{
-    model::{Action, Binding, ConnectorSnapshot, PlanBody, Row, PREVIOUS},
+    model::{Action, Binding, ConnectorSnapshot, PlanBody, Retention, Row, PREVIOUS},
     page::{Drift, VersionOption},
     repo::{self, BindingRow, VersionRow},
     rules::row_field,
 };
 use crate::{
+    catalog::model::retention_parts,
     changes::model::Change,
     db::{Conn, DbError},
     error::FieldError,
@@ -122,6 +123,10 @@ impl Facts {
         if let Some(restore) = row.restore.as_mut() {
             restore.undo_version = self.produced(c.id).unwrap_or_default().to_string();
             restore.since = self.deployed_at;
+            let declared = c.retention.as_deref().and_then(retention_parts);
+            if let Some((engine, hours)) = declared {
+                restore.retention = Retention::Declared { engine, hours };
+            }
             let before = self.before(c.id);
             restore.code_version = before.and_then(|v| v.git_sha.clone());
             if restore.target_version.trim().is_empty() {

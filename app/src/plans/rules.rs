@@ -143,8 +143,8 @@ fn row_errors(s: usize, r: usize, row: &Row) -> Vec<FieldError> {
         ) {
             errors.push(e);
         }
-        if let super::model::Retention::Custom { hours } = restore.retention {
-            if !(1..=87_600).contains(&hours) {
+        if let super::model::Retention::Custom { hours } = &restore.retention {
+            if !(1..=87_600).contains(hours) {
                 errors.push(FieldError::new(
                     &f("retention_hours"),
                     "The retention must be between 1 hour and 10 years (87 600 hours).",

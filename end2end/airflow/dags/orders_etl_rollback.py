@@ -3,9 +3,11 @@
 Adapt it to restore your data. What Rollgate relies on:
 
 * It is triggered with a `dag_run_id` Rollgate chooses and a `conf` holding `change_id`,
-  `scope`, `target_version` (the data version to restore, when the plan row has one), the plan
-  row's own parameters, and `rollgate` (execution, step, plan revision hash). Keep `conf` as
-  posted: after a crash Rollgate reads it back to recognise its own run.
+  `scope`, the plan row's own parameters, `rollgate` (execution, step, plan revision hash) and,
+  when the row restores a data version: `target_version` (the version to restore: a snapshot or
+  time-travel id, or `previous` for the one right before `undo_version`), `undo_version` (the
+  version the bad change produced) and `code_version` (the git SHA before the change, when
+  known). Keep `conf` as posted: after a crash Rollgate reads it back to recognise its own run.
 * It reports what it restored for the plan's checks by pushing a dict to XCom under the key
   `rollgate_verification`, e.g. {"row_count": 1200, "checksum": "9f2c…"}; the check
   "row count between …", "checksum equals …" and custom checks ("name equals value") read it.
@@ -39,6 +41,7 @@ with DAG(
         "change_id": Param(type="string", minLength=1, description="The Rollgate change"),
         "scope": Param("all", type="string"),
         "target_version": Param("previous", type="string"),
+        "undo_version": Param("", type="string"),
         "report": Param({}, type="object"),
         "fail_until_retry": Param(0, type="integer", minimum=0),
     },

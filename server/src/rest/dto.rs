@@ -207,6 +207,10 @@ pub struct ComponentBody {
     pub dag_id: Option<String>,
     #[serde(default)]
     pub rollback_dag_id: Option<String>,
+    /// How long its storage keeps earlier versions, e.g. `snowflake 30d`, `bigquery 7d`,
+    /// `lakefs 72h`; absent keeps the stored one, empty clears it.
+    #[serde(default)]
+    pub retention: Option<String>,
 }
 
 impl ComponentBody {
@@ -221,6 +225,7 @@ impl ComponentBody {
             connector: self.connector,
             dag_id: self.dag_id,
             rollback_dag_id: self.rollback_dag_id,
+            retention: self.retention,
         }
     }
 }

@@ -97,6 +97,7 @@ fn Facts(c: Component) -> impl IntoView {
                 ),
                 None => "—".into(),
             }}</dd>
+            <dt>"Time-travel retention"</dt><dd>{c.retention.unwrap_or_else(|| "—".into())}</dd>
             <dt>"Declared by"</dt><dd>{c.source} ", " {c.updated_at.format("%Y-%m-%d %H:%M UTC").to_string()}</dd>
         </dl>
     }

@@ -108,5 +108,8 @@ fn ComponentFields(form: FormErrors, component: Option<Component>) -> impl IntoV
             <Field label="Rollback DAG id" name="component[rollback_dag_id]"
                 value=binding(|b| b.rollback_dag_id.clone()) error=form.field("rollback_dag_id") />
         </fieldset>
+        <Field label="Time-travel retention" name="component[retention]"
+            hint="How long its storage keeps earlier versions: snowflake (1d, up to 90d), bigquery (7d, 2d–7d), delta (7d), iceberg (5d), lakefs 72h (its GC rule), custom 48h. Plans restoring it are refused once that has passed."
+            value=c.and_then(|c| c.retention.clone()).unwrap_or_default() error=form.field("retention") />
     }
 }

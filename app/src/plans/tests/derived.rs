@@ -386,3 +386,54 @@ backend_test!(
     policy_per_revision,
     a_revision_in_review_falls_under_the_policy_its_rows_now_need
 );
+
+async fn a_restore_counts_with_the_retention_the_catalog_declares(t: &TestDb) {
+    use crate::catalog::{
+        model::Declaration,
+        service::{self as catalog, Source},
+    };
+    let w = world(&t.db, 0).await;
+    let staged = |retention: Option<&str>| Declaration {
+        name: "staged".into(),
+        kind: Some(crate::catalog::model::ComponentKind::Dataset),
+        retention: retention.map(str::to_string),
+        ..Default::default()
+    };
+    catalog::declare(
+        &t.db,
+        &Ctx::system(),
+        Source::Browser,
+        "t",
+        vec![staged(Some("Snowflake 30d"))],
+    )
+    .await
+    .unwrap();
+    // A later declaration that names no retention (a dbt import) keeps it.
+    catalog::declare(&t.db, &Ctx::system(), Source::Dbt, "t", vec![staged(None)])
+        .await
+        .unwrap();
+    let (rev, _) = current(&t.db, w.plan_id).await;
+    let mut body = body_of(&t.db, w.plan_id).await;
+    let restore = body.stages[0].rows[0].restore.as_mut().unwrap();
+    restore.retention = Retention::Custom { hours: 87_600 }; // what a form could claim
+    service::save(&t.db, &Ctx::system(), &w.requester, w.plan_id, rev, body)
+        .await
+        .unwrap();
+    let saved = body_of(&t.db, w.plan_id).await;
+    let restore = saved.stages[0].rows[0].restore.clone().unwrap();
+    assert_eq!(
+        restore.retention,
+        Retention::Declared {
+            engine: "snowflake".into(),
+            hours: 720
+        }
+    );
+    assert_eq!(
+        restore.restorable_until(),
+        deployed_at(&t.db).await + chrono::Duration::days(30)
+    );
+}
+backend_test!(
+    declared_retention,
+    a_restore_counts_with_the_retention_the_catalog_declares
+);

@@ -261,13 +261,25 @@ fn RowEditor(
             {text("flagging", "How reconciled data is flagged for consumers", row.flagging.clone(), false)}
             <div class="plan-row__grid">
                 <TargetVersion i value=row.target_version.clone() versions error=err("target_version") />
-                <div class="field">
-                    <label class="field__label" for=fid("retention")>"Storage retention"</label>
-                    <select class="field__input" id=fid("retention") name=n("retention")>
-                        {Retention::KINDS.iter().map(|(k, label)| view! { <option value=*k selected=row.retention == *k>{*label}</option> }).collect_view()}
-                    </select>
-                </div>
-                {text("retention_hours", "Custom retention (hours)", row.retention_hours.clone(), false)}
+                {if row.retention == "declared" {
+                    view! {
+                        <div class="field">
+                            <span class="field__label">"Storage retention"</span>
+                            <input type="hidden" name=n("retention") value="declared" />
+                            <p>"As declared for the component in the catalog."</p>
+                        </div>
+                    }.into_any()
+                } else {
+                    view! {
+                        <div class="field">
+                            <label class="field__label" for=fid("retention")>"Storage retention"</label>
+                            <select class="field__input" id=fid("retention") name=n("retention")>
+                                {Retention::KINDS.iter().map(|(k, label)| view! { <option value=*k selected=row.retention == *k>{*label}</option> }).collect_view()}
+                            </select>
+                        </div>
+                        {text("retention_hours", "Custom retention (hours)", row.retention_hours.clone(), false)}
+                    }.into_any()
+                }}
             </div>
             <div class="plan-row__actions" role="group" aria-label=format!("Move or remove row {}", i + 1)>
                 <button type="submit" name="op" value=format!("up:{i}") class="button button--quiet" disabled=i == 0>"Move up"</button>
