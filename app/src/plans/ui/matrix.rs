@@ -57,6 +57,13 @@ fn restore_line(x: &Restore) -> String {
     if !undo.is_empty() {
         out.push_str(&format!(" ({})", undo.join("; ")));
     }
+    if let crate::plans::model::Retention::Declared { engine, hours } = &x.retention {
+        let period = match hours % 24 {
+            0 => format!("{} days", hours / 24),
+            _ => format!("{hours} hours"),
+        };
+        out.push_str(&format!(" — {engine} keeps it {period}"));
+    }
     out.push_str(&format!(
         " — restorable until {}",
         when(x.restorable_until())
