@@ -16,6 +16,9 @@ pub struct ChangeForm {
     pub deployed_at: String,
     #[serde(default)]
     pub git_sha: String,
+    /// The commit the change replaced.
+    #[serde(default)]
+    pub git_sha_before: String,
     #[serde(default)]
     pub artifact_ref: String,
     #[serde(default)]
@@ -41,7 +44,9 @@ impl ChangeForm {
             git_sha: self.git_sha.clone(),
             artifact_ref: self.artifact_ref.clone(),
             links: vec![link("pr", &self.pr_url), link("ticket", &self.ticket_url)],
-            components: super::model::parse_component_lines(&self.components),
+            components: super::model::parse_component_lines(&self.components).0,
+            versions_before: super::model::parse_component_lines(&self.components).1,
+            git_sha_before: self.git_sha_before.clone(),
         }
     }
 }

@@ -114,7 +114,11 @@ pub struct Link {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Affected {
     pub component: ComponentRef,
+    /// The data version the change produced.
     pub data_version: String,
+    /// The version the component had before the change, when recorded (empty otherwise).
+    #[serde(default)]
+    pub data_version_before: String,
 }
 
 /// A change with everything its page shows.
@@ -127,6 +131,8 @@ pub struct Change {
     pub author: Actor,
     pub deployed_at: DateTime<Utc>,
     pub git_sha: Option<String>,
+    /// The code version the change replaced, when recorded.
+    pub git_sha_before: Option<String>,
     pub artifact_ref: Option<String>,
     pub links: Vec<Link>,
     pub status: ChangeStatus,
@@ -165,10 +171,13 @@ pub struct NewChange {
     pub why: String,
     pub deployed_at: DateTime<Utc>,
     pub git_sha: Option<String>,
+    pub git_sha_before: Option<String>,
     pub artifact_ref: Option<String>,
     pub links: Vec<Link>,
-    /// (component name, data version)
+    /// (component name, data version produced)
     pub components: Vec<(String, String)>,
+    /// (component name, data version before the change), for the components that record one.
+    pub versions_before: Vec<(String, String)>,
 }
 
 /// The raw fields of a change, as the form or the API sends them.
@@ -180,9 +189,15 @@ pub struct ChangeInput {
     /// `YYYY-MM-DDTHH:MM` (UTC, from the form) or RFC 3339; empty means now.
     pub deployed_at: String,
     pub git_sha: String,
+    /// The commit the change replaced (what a rollback restores), when known.
+    #[serde(default)]
+    pub git_sha_before: String,
     pub artifact_ref: String,
     pub links: Vec<Link>,
     pub components: Vec<(String, String)>,
+    /// (component name, data version before the change).
+    #[serde(default)]
+    pub versions_before: Vec<(String, String)>,
 }
 
 pub const MAX_COMPONENTS: usize = 200;
@@ -198,19 +213,26 @@ impl NewChange {
         }
         let why = e.check(validate::text("why", &input.why, 5000, true, true));
         let deployed_at = e.check(deployed_at(&input.deployed_at, now));
+        let git_sha_before = e.check(
+            git_sha(&input.git_sha_before)
+                .map_err(|f| FieldError::new("git_sha_before", f.message)),
+        );
         let git_sha = e.check(git_sha(&input.git_sha));
         let artifact_ref = e.check(validate::optional("artifact_ref", &input.artifact_ref, 500));
         let links = e.check(links(&input.links));
         let components = e.check(components(&input.components));
+        let versions_before = e.check(versions_before(&input.versions_before, &components));
         e.finish(Self {
             title,
             kind: kind.unwrap_or(ChangeKind::Other),
             why,
             deployed_at: deployed_at.unwrap_or(now).trunc_subsecs(0),
             git_sha,
+            git_sha_before,
             artifact_ref,
             links,
             components,
+            versions_before,
         })
     }
 }
@@ -321,28 +343,68 @@ fn components(list: &[(String, String)]) -> Result<Vec<(String, String)>, FieldE
     Ok(out)
 }
 
-/// The form's "one component per line, optionally `| data version`" text.
-pub fn parse_component_lines(text: &str) -> Vec<(String, String)> {
-    text.lines()
-        .map(str::trim)
-        .filter(|l| !l.is_empty())
-        .map(|l| match l.split_once('|') {
-            Some((n, v)) => (n.trim().to_string(), v.trim().to_string()),
-            None => (l.to_string(), String::new()),
-        })
-        .collect()
+/// Versions before the change, for components the change lists; a blank one records nothing.
+fn versions_before(
+    list: &[(String, String)],
+    components: &[(String, String)],
+) -> Result<Vec<(String, String)>, FieldError> {
+    let mut out = Vec::new();
+    for (i, (name, version)) in list.iter().enumerate() {
+        let version = validate::text(&format!("versions_before[{i}]"), version, 300, false, false)?;
+        if version.is_empty() {
+            continue;
+        }
+        let listed = components
+            .iter()
+            .find(|(n, _)| n.eq_ignore_ascii_case(name.trim()));
+        match listed {
+            Some((n, produced)) if *produced == version => {
+                return Err(FieldError::new(
+                    "components",
+                    format!("`{n}`: the version before the change cannot be the one it produced ({version})"),
+                ))
+            }
+            Some((n, _)) => out.push((n.clone(), version)),
+            None => {
+                return Err(FieldError::new(
+                    "components",
+                    format!("`{}` has a version before but is not among the components", name.trim()),
+                ))
+            }
+        }
+    }
+    Ok(out)
+}
+
+/// The form's "one component per line: `name`, `name | produced` or
+/// `name | produced | before`" text: (name, produced) and (name, before).
+pub fn parse_component_lines(text: &str) -> (Vec<(String, String)>, Vec<(String, String)>) {
+    let mut components = Vec::new();
+    let mut before = Vec::new();
+    for line in text.lines().map(str::trim).filter(|l| !l.is_empty()) {
+        let mut parts = line.splitn(3, '|').map(str::trim);
+        let name = parts.next().unwrap_or_default().to_string();
+        components.push((name.clone(), parts.next().unwrap_or_default().to_string()));
+        if let Some(b) = parts.next().filter(|b| !b.is_empty()) {
+            before.push((name, b.to_string()));
+        }
+    }
+    (components, before)
 }
 
 /// The inverse of `parse_component_lines`, for the edit form.
 pub fn component_lines(list: &[Affected]) -> String {
     list.iter()
-        .map(|a| {
-            if a.data_version.is_empty() {
-                a.component.name.clone()
-            } else {
-                format!("{} | {}", a.component.name, a.data_version)
-            }
-        })
+        .map(
+            |a| match (a.data_version.is_empty(), a.data_version_before.is_empty()) {
+                (_, false) => format!(
+                    "{} | {} | {}",
+                    a.component.name, a.data_version, a.data_version_before
+                ),
+                (false, true) => format!("{} | {}", a.component.name, a.data_version),
+                (true, true) => a.component.name.clone(),
+            },
+        )
         .collect::<Vec<_>>()
         .join("\n")
 }
@@ -556,13 +618,39 @@ mod tests {
 
     #[test]
     fn component_lines_round_trip() {
-        let parsed = parse_component_lines("orders | snap-9\n\n  customers  \n");
+        let (parsed, before) = parse_component_lines("orders | snap-9 | snap-8\n\n  customers  \n");
         assert_eq!(
             parsed,
             [
                 ("orders".to_string(), "snap-9".to_string()),
                 ("customers".to_string(), String::new())
             ]
+        );
+        assert_eq!(before, [("orders".to_string(), "snap-8".to_string())]);
+    }
+
+    #[test]
+    fn a_version_before_must_belong_to_a_listed_component_and_differ_from_the_produced_one() {
+        let with = |before: Vec<(String, String)>| ChangeInput {
+            versions_before: before,
+            ..input()
+        };
+        let same = with(vec![("orders".into(), "snap-1".into())]);
+        let err = NewChange::parse(&same, now()).unwrap_err();
+        assert!(err
+            .field_message("components")
+            .unwrap()
+            .contains("cannot be the one it produced"));
+        let stray = with(vec![("other".into(), "snap-0".into())]);
+        let err = NewChange::parse(&stray, now()).unwrap_err();
+        assert!(err
+            .field_message("components")
+            .unwrap()
+            .contains("not among the components"));
+        let ok = NewChange::parse(&with(vec![("orders".into(), "snap-0".into())]), now()).unwrap();
+        assert_eq!(
+            ok.versions_before,
+            [("orders".to_string(), "snap-0".to_string())]
         );
     }
 

@@ -60,24 +60,34 @@ pub fn snapshot(c: &Change) -> Value {
         "git_sha": c.git_sha,
         "artifact_ref": c.artifact_ref,
         "links": c.links.iter().map(|l| format!("{}: {}", l.kind, l.url)).collect::<Vec<_>>(),
-        "components": c.components.iter().map(|a| if a.data_version.is_empty() {
-            a.component.name.clone()
-        } else {
-            format!("{} @ {}", a.component.name, a.data_version)
+        "components": c.components.iter().map(|a| match (a.data_version.is_empty(), a.data_version_before.is_empty()) {
+            (_, false) => format!("{} @ {} (before: {})", a.component.name, a.data_version, a.data_version_before),
+            (false, true) => format!("{} @ {}", a.component.name, a.data_version),
+            (true, true) => a.component.name.clone(),
         }).collect::<Vec<_>>(),
+        "git_sha_before": c.git_sha_before,
         "status": c.status.as_str(),
     })
 }
 
 /// Resolves component names to ids; unknown names are a validation error naming them.
-async fn resolve(tx: &mut Tx, c: &NewChange) -> Result<Vec<(i64, String)>, ChangeError> {
+async fn resolve(tx: &mut Tx, c: &NewChange) -> Result<Vec<repo::Touched>, ChangeError> {
     let names: Vec<String> = c.components.iter().map(|(n, _)| n.clone()).collect();
     let ids = repo::component_ids(&mut Conn::Tx(tx), &names).await?;
     let mut out = Vec::new();
     let mut errors = Vec::new();
     for (i, (name, version)) in c.components.iter().enumerate() {
         match ids.get(&name.to_lowercase()) {
-            Some(id) => out.push((*id, version.clone())),
+            Some(id) => out.push(repo::Touched {
+                component_id: *id,
+                produced: version.clone(),
+                before: c
+                    .versions_before
+                    .iter()
+                    .find(|(n, _)| n.eq_ignore_ascii_case(name))
+                    .map(|(_, v)| v.clone())
+                    .unwrap_or_default(),
+            }),
             None => errors.push(FieldError::new(
                 &format!("components[{i}]"),
                 format!("`{name}` is not a component in the catalog: add it there (or import lineage) first"),

@@ -28,6 +28,10 @@ pub struct Facts {
     /// Earlier versions per component, newest first.
     history: HashMap<i64, Vec<VersionRow>>,
     deployed_at: DateTime<Utc>,
+    /// The version before the change, per component, where the change recorded it.
+    recorded_before: HashMap<i64, String>,
+    /// The commit before the change, where recorded.
+    git_before: Option<String>,
 }
 
 impl Facts {
@@ -50,11 +54,19 @@ impl Facts {
             .filter(|a| !a.data_version.is_empty())
             .map(|a| (a.component.id, a.data_version.clone()))
             .collect();
+        let recorded_before = change
+            .components
+            .iter()
+            .filter(|a| !a.data_version_before.is_empty())
+            .map(|a| (a.component.id, a.data_version_before.clone()))
+            .collect();
         Ok(Self {
             components,
             produced,
             history,
             deployed_at: change.deployed_at,
+            recorded_before,
+            git_before: change.git_sha_before.clone(),
         })
     }
 
@@ -72,6 +84,22 @@ impl Facts {
         self.history.get(&id).and_then(|h| h.first())
     }
 
+    /// The version to restore by default: the one the change recorded as before it, else the
+    /// one the previous change produced.
+    pub fn before_version(&self, id: i64) -> Option<String> {
+        self.recorded_before
+            .get(&id)
+            .cloned()
+            .or_else(|| self.before(id).map(|v| v.data_version.clone()))
+    }
+
+    /// The code version to restore: recorded on the change, else the previous change's.
+    pub fn code_before(&self, id: i64) -> Option<String> {
+        self.git_before
+            .clone()
+            .or_else(|| self.before(id).and_then(|v| v.git_sha.clone()))
+    }
+
     /// The component's binding in the catalog now, as far as `action` uses it.
     pub fn binding_now(&self, id: i64, action: &Action) -> Option<Binding> {
         self.components.get(&id).map(|c| binding_of(c, action))
@@ -81,9 +109,7 @@ impl Facts {
     pub fn default_targets(&self, body: &mut PlanBody) {
         for stage in &mut body.stages {
             for row in &mut stage.rows {
-                let before = self
-                    .before(row.component_id)
-                    .map(|v| v.data_version.clone());
+                let before = self.before_version(row.component_id);
                 if let (Some(r), Some(v)) = (row.restore.as_mut(), before) {
                     if r.target_version == PREVIOUS {
                         r.target_version = v;
@@ -127,12 +153,10 @@ impl Facts {
             if let Some((engine, hours)) = declared {
                 restore.retention = Retention::Declared { engine, hours };
             }
-            let before = self.before(c.id);
-            restore.code_version = before.and_then(|v| v.git_sha.clone());
+            restore.code_version = self.code_before(c.id);
             if restore.target_version.trim().is_empty() {
-                restore.target_version = before
-                    .map(|v| v.data_version.clone())
-                    .unwrap_or_else(|| PREVIOUS.into());
+                restore.target_version =
+                    self.before_version(c.id).unwrap_or_else(|| PREVIOUS.into());
             }
             restore.target_version = restore.target_version.trim().to_string();
             if restore.target_version == restore.undo_version {

@@ -24,6 +24,9 @@ pub struct NewChangeBody {
     /// 7–40 hex digits.
     #[serde(default)]
     pub git_sha: Option<String>,
+    /// The commit this change replaced (what a rollback restores), 7–40 hex digits.
+    #[serde(default)]
+    pub git_sha_before: Option<String>,
     #[serde(default)]
     pub artifact_ref: Option<String>,
     #[serde(default)]
@@ -48,6 +51,10 @@ pub struct AffectedBody {
     /// The data version the change produced there (snapshot or time-travel id), if known.
     #[serde(default)]
     pub data_version: String,
+    /// The data version it had before the change (what a rollback restores), if known; without
+    /// it Rollgate takes the version the previous change produced.
+    #[serde(default)]
+    pub data_version_before: String,
 }
 
 impl NewChangeBody {
@@ -58,6 +65,7 @@ impl NewChangeBody {
             why: self.why,
             deployed_at: self.deployed_at.unwrap_or_default(),
             git_sha: self.git_sha.unwrap_or_default(),
+            git_sha_before: self.git_sha_before.unwrap_or_default(),
             artifact_ref: self.artifact_ref.unwrap_or_default(),
             links: self
                 .links
@@ -66,6 +74,11 @@ impl NewChangeBody {
                     kind: l.kind,
                     url: l.url,
                 })
+                .collect(),
+            versions_before: self
+                .components
+                .iter()
+                .map(|c| (c.name.clone(), c.data_version_before.clone()))
                 .collect(),
             components: self
                 .components
@@ -89,6 +102,7 @@ pub struct ChangeBody {
     pub author: String,
     pub deployed_at: DateTime<Utc>,
     pub git_sha: Option<String>,
+    pub git_sha_before: Option<String>,
     pub artifact_ref: Option<String>,
     pub links: Vec<LinkBody>,
     pub components: Vec<AffectedBody>,
@@ -112,6 +126,7 @@ impl From<Change> for ChangeBody {
             author: c.author.username,
             deployed_at: c.deployed_at,
             git_sha: c.git_sha,
+            git_sha_before: c.git_sha_before,
             artifact_ref: c.artifact_ref,
             links: c
                 .links
@@ -127,6 +142,7 @@ impl From<Change> for ChangeBody {
                 .map(|a| AffectedBody {
                     name: a.component.name,
                     data_version: a.data_version,
+                    data_version_before: a.data_version_before,
                 })
                 .collect(),
             version: c.version,

@@ -39,6 +39,7 @@ struct ChangeRow {
     updated_at: DateTime<Utc>,
     close_reason: Option<String>,
     close_link: Option<String>,
+    git_sha_before: Option<String>,
 }
 
 fn links_json(links: &[Link]) -> String {
@@ -51,8 +52,8 @@ pub async fn insert(
     author_id: i64,
     now: DateTime<Utc>,
 ) -> Result<i64, DbError> {
-    let sql = "INSERT INTO changes (title, title_lower, kind, why, author_id, deployed_at, git_sha, artifact_ref, links_json, status, version, created_at, updated_at) \
-               VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, 'recorded', 1, $10, $10) RETURNING id";
+    let sql = "INSERT INTO changes (title, title_lower, kind, why, author_id, deployed_at, git_sha, artifact_ref, links_json, status, version, created_at, updated_at, git_sha_before) \
+               VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, 'recorded', 1, $10, $10, $11) RETURNING id";
     Ok(tx_run!(tx, |x| sqlx::query_scalar(sql)
         .bind(&c.title)
         .bind(c.title.to_lowercase())
@@ -64,6 +65,7 @@ pub async fn insert(
         .bind(&c.artifact_ref)
         .bind(links_json(&c.links))
         .bind(now)
+        .bind(&c.git_sha_before)
         .fetch_one(x)
         .await)?)
 }
@@ -77,7 +79,8 @@ pub async fn update(
     now: DateTime<Utc>,
 ) -> Result<bool, DbError> {
     let sql = "UPDATE changes SET title = $1, title_lower = $2, kind = $3, why = $4, deployed_at = $5, git_sha = $6, \
-               artifact_ref = $7, links_json = $8, version = version + 1, updated_at = $9 WHERE id = $10 AND version = $11";
+               artifact_ref = $7, links_json = $8, version = version + 1, updated_at = $9, git_sha_before = $12 \
+               WHERE id = $10 AND version = $11";
     let n = tx_run!(tx, |x| sqlx::query(sql)
         .bind(&c.title)
         .bind(c.title.to_lowercase())
@@ -90,14 +93,23 @@ pub async fn update(
         .bind(now)
         .bind(id)
         .bind(version)
+        .bind(&c.git_sha_before)
         .execute(x)
         .await
         .map(|r| r.rows_affected()))?;
     Ok(n == 1)
 }
 
-/// Replaces the change's components: (component id, data version).
-pub async fn set_components(tx: &mut Tx, id: i64, list: &[(i64, String)]) -> Result<(), DbError> {
+/// A component a change touched, with the data versions before and after it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Touched {
+    pub component_id: i64,
+    pub produced: String,
+    pub before: String,
+}
+
+/// Replaces the change's components.
+pub async fn set_components(tx: &mut Tx, id: i64, list: &[Touched]) -> Result<(), DbError> {
     tx_run!(tx, |x| sqlx::query(
         "DELETE FROM change_components WHERE change_id = $1"
     )
@@ -105,14 +117,15 @@ pub async fn set_components(tx: &mut Tx, id: i64, list: &[(i64, String)]) -> Res
     .execute(x)
     .await
     .map(|r| r.rows_affected()))?;
-    for (component_id, version) in list {
+    for t in list {
         tx_run!(tx, |x| {
             sqlx::query(
-            "INSERT INTO change_components (change_id, component_id, data_version) VALUES ($1, $2, $3)"
+            "INSERT INTO change_components (change_id, component_id, data_version, data_version_before) VALUES ($1, $2, $3, $4)"
         )
         .bind(id)
-        .bind(component_id)
-        .bind(version)
+        .bind(t.component_id)
+        .bind(&t.produced)
+        .bind(&t.before)
         .execute(x)
         .await
         .map(|r| r.rows_affected())
@@ -124,12 +137,12 @@ pub async fn set_components(tx: &mut Tx, id: i64, list: &[(i64, String)]) -> Res
 pub async fn get(conn: &mut Conn<'_>, id: i64) -> Result<Change, DbError> {
     let sql = "SELECT c.id, c.title, c.kind, c.why, c.author_id, u.username AS author, c.deployed_at, c.git_sha, \
                c.artifact_ref, c.links_json, c.status, c.version, c.created_at, c.updated_at, \
-               c.close_reason, c.close_link \
+               c.close_reason, c.close_link, c.git_sha_before \
                FROM changes c JOIN users u ON u.id = c.author_id WHERE c.id = $1";
     let row: ChangeRow = conn_run!(conn, |x| sqlx::query_as(sql).bind(id).fetch_one(x).await)?;
-    let sql = "SELECT p.id, p.name, p.kind, cc.data_version FROM change_components cc \
+    let sql = "SELECT p.id, p.name, p.kind, cc.data_version, cc.data_version_before FROM change_components cc \
                JOIN components p ON p.id = cc.component_id WHERE cc.change_id = $1 ORDER BY p.name_lower";
-    let comps: Vec<(i64, String, String, String)> =
+    let comps: Vec<(i64, String, String, String, String)> =
         conn_run!(conn, |x| sqlx::query_as(sql).bind(id).fetch_all(x).await)?;
     Ok(Change {
         id: row.id,
@@ -142,20 +155,24 @@ pub async fn get(conn: &mut Conn<'_>, id: i64) -> Result<Change, DbError> {
         },
         deployed_at: row.deployed_at,
         git_sha: row.git_sha,
+        git_sha_before: row.git_sha_before,
         artifact_ref: row.artifact_ref,
         links: serde_json::from_str(&row.links_json).unwrap_or_default(),
         status: ChangeStatus::parse(&row.status).unwrap_or(ChangeStatus::Recorded),
         version: row.version,
         components: comps
             .into_iter()
-            .map(|(id, name, kind, data_version)| Affected {
-                component: ComponentRef {
-                    id,
-                    name,
-                    kind: ComponentKind::parse(&kind).unwrap_or(ComponentKind::Other),
+            .map(
+                |(id, name, kind, data_version, data_version_before)| Affected {
+                    component: ComponentRef {
+                        id,
+                        name,
+                        kind: ComponentKind::parse(&kind).unwrap_or(ComponentKind::Other),
+                    },
+                    data_version,
+                    data_version_before,
                 },
-                data_version,
-            })
+            )
             .collect(),
         created_at: row.created_at,
         updated_at: row.updated_at,

@@ -85,6 +85,7 @@ fn Facts(c: Change) -> impl IntoView {
             <dt>"Author"</dt><dd>{c.author.username.clone()}</dd>
             <dt>"Deployed"</dt><dd><time datetime=c.deployed_at.to_rfc3339()>{c.deployed_at.format("%Y-%m-%d %H:%M UTC").to_string()}</time></dd>
             <dt>"Git commit"</dt><dd><code>{dash(c.git_sha.clone())}</code></dd>
+            <dt>"Git commit before"</dt><dd><code>{dash(c.git_sha_before.clone())}</code></dd>
             <dt>"Artifact"</dt><dd>{dash(c.artifact_ref.clone())}</dd>
             <dt>"Links"</dt>
             <dd>{if c.links.is_empty() { view! { "—" }.into_any() } else {
@@ -103,13 +104,14 @@ fn Facts(c: Change) -> impl IntoView {
             <h2>"Affected components"</h2>
             <table class="table">
                 <caption class="visually-hidden">"Affected components and the data versions produced"</caption>
-                <thead><tr><th scope="col">"Component"</th><th scope="col">"Kind"</th><th scope="col">"Data version produced"</th><th scope="col">"Impact"</th></tr></thead>
+                <thead><tr><th scope="col">"Component"</th><th scope="col">"Kind"</th><th scope="col">"Data version produced"</th><th scope="col">"Version before"</th><th scope="col">"Impact"</th></tr></thead>
                 <tbody>
                     {c.components.into_iter().map(|a| view! {
                         <tr>
                             <td><a href=format!("/catalog/{}", a.component.id)>{a.component.name.clone()}</a></td>
                             <td>{a.component.kind.label()}</td>
                             <td>{if a.data_version.is_empty() { "—".to_string() } else { a.data_version }}</td>
+                            <td>{if a.data_version_before.is_empty() { "—".to_string() } else { a.data_version_before }}</td>
                             <td><a href=format!("/catalog/{}/impact", a.component.id)>"Downstream"</a></td>
                         </tr>
                     }).collect_view()}

@@ -137,6 +137,10 @@ fn ChangeFields(form: FormErrors, change: Option<Change>) -> impl IntoView {
         <Field label="Git commit (SHA)" name="change[git_sha]" autocomplete="off"
             hint="7 to 40 hexadecimal digits." validate=check_sha
             value=text(|c| c.git_sha.clone().unwrap_or_default()) error=form.field("git_sha") />
+        <Field label="Git commit before the change" name="change[git_sha_before]" autocomplete="off"
+            hint="The commit this change replaced, which a rollback restores. Leave empty to take it from the previous change."
+            validate=check_sha
+            value=text(|c| c.git_sha_before.clone().unwrap_or_default()) error=form.field("git_sha_before") />
         <Field label="Artifact reference" name="change[artifact_ref]" autocomplete="off"
             hint="An image tag, package version or build id, if any."
             value=text(|c| c.artifact_ref.clone().unwrap_or_default()) error=form.field("artifact_ref") />
@@ -149,8 +153,8 @@ fn ChangeFields(form: FormErrors, change: Option<Change>) -> impl IntoView {
                 "Affected components" <span class="field__required">" (required)"</span>
             </label>
             <p class="field__hint" id="field-change[components]-hint">
-                "One catalog component per line. Add the data version the change produced where known: "
-                <code>"analytics.orders | snapshot 8812"</code> "."
+                "One catalog component per line. Add the data version the change produced where known, and the one it replaced: "
+                <code>"analytics.orders | snap-8812 | snap-8811"</code> ". Without the version before, a rollback restores the one the previous change produced."
             </p>
             <textarea class="field__input" id="field-change[components]" name="change[components]" rows=4
                 aria-describedby=move || if components_error.get().is_some() { "field-change[components]-hint field-change[components]-error" } else { "field-change[components]-hint" }

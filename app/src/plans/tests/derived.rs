@@ -437,3 +437,42 @@ backend_test!(
     declared_retention,
     a_restore_counts_with_the_retention_the_catalog_declares
 );
+
+async fn a_version_before_recorded_on_the_change_wins_over_the_history(t: &TestDb) {
+    seed_chain(&t.db).await;
+    let rita = add_user(&t.db, "rita", &["requester"], &[]).await;
+    record(&t.db, rita, "Old", "2026-11-10T08:00", "bbbb222", "snap-6").await;
+    let input = ChangeInput {
+        title: "Bad".into(),
+        kind: "transform".into(),
+        why: "Because".into(),
+        git_sha: "cccc333".into(),
+        git_sha_before: "abcabc1".into(),
+        deployed_at: "2026-11-20T08:00".into(),
+        components: vec![("staged".into(), "snap-7".into())],
+        versions_before: vec![("staged".into(), "snap-6b".into())],
+        ..Default::default()
+    };
+    let new = NewChange::parse(&input, Utc::now()).unwrap();
+    let bad = changes::create(&t.db, &Ctx::system(), rita, &new, None)
+        .await
+        .unwrap();
+    let plan = service::draft(&t.db, &Ctx::system(), &actor(rita, "rita"), bad)
+        .await
+        .unwrap();
+    let restore = body_of(&t.db, plan).await.stages[0].rows[0]
+        .restore
+        .clone()
+        .unwrap();
+    assert_eq!(
+        (
+            restore.target_version.as_str(),
+            restore.code_version.as_deref()
+        ),
+        ("snap-6b", Some("abcabc1"))
+    );
+}
+backend_test!(
+    recorded_before,
+    a_version_before_recorded_on_the_change_wins_over_the_history
+);
