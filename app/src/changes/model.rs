@@ -343,6 +343,9 @@ fn components(list: &[(String, String)]) -> Result<Vec<(String, String)>, FieldE
     Ok(out)
 }
 
+/// (component name, data version).
+pub type NamedVersion = (String, String);
+
 /// Versions before the change, for components the change lists; a blank one records nothing.
 fn versions_before(
     list: &[(String, String)],
@@ -378,7 +381,7 @@ fn versions_before(
 
 /// The form's "one component per line: `name`, `name | produced` or
 /// `name | produced | before`" text: (name, produced) and (name, before).
-pub fn parse_component_lines(text: &str) -> (Vec<(String, String)>, Vec<(String, String)>) {
+pub fn parse_component_lines(text: &str) -> (Vec<NamedVersion>, Vec<NamedVersion>) {
     let mut components = Vec::new();
     let mut before = Vec::new();
     for line in text.lines().map(str::trim).filter(|l| !l.is_empty()) {
