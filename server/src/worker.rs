@@ -46,11 +46,11 @@ pub async fn run(runner: Runner, settings: WorkerSettings) {
             return;
         };
         match runner.claim_next().await {
-            Ok(Some(id)) => {
+            Ok(Some(claim)) => {
                 let runner = runner.clone();
                 tokio::spawn(async move {
-                    if let Err(e) = runner.carry_out(id).await {
-                        tracing::error!(execution = id, error = ?e, "the job stopped on an internal error; it is taken up again when its lease ends");
+                    if let Err(e) = runner.carry_out(&claim).await {
+                        tracing::error!(execution = claim.id, error = ?e, "the job stopped on an internal error; it is taken up again when its lease ends");
                     }
                     drop(slot);
                 });

@@ -54,6 +54,8 @@ pub async fn decide(
     d: Decision,
     now: DateTime<Utc>,
 ) -> Result<Outcome, PlanError> {
+    // Stored times keep microseconds (PostgreSQL): the answer names the time as stored.
+    let now = chrono::SubsecRound::trunc_subsecs(now, 6);
     let reason = d.reason.trim().to_string();
     if !d.approve && reason.is_empty() {
         return Err(PlanError::Invalid(vec![FieldError::new(
@@ -76,11 +78,12 @@ pub async fn decide(
     }
     let mut tx = db.begin().await?;
     let plan = plans_repo::lock(&mut tx, d.plan_id).await?;
-    if let Some((plan_id, approver)) =
+    if let Some((plan_id, approver, decided_at)) =
         repo::find_decision_by_key(&mut Conn::Tx(&mut tx), key).await?
     {
         if plan_id == d.plan_id && approver == who.id {
-            return Ok(replayed(plan.status()));
+            let sign_off = repo::sign_off(&mut Conn::Tx(&mut tx), plan_id).await?;
+            return Ok(replayed(plan.status(), sign_off, decided_at));
         }
         return Err(PlanError::Refused(
             "This form was already used: reload the page and decide again.".into(),
@@ -269,9 +272,19 @@ async fn renewal_number(
     )))
 }
 
-fn replayed(status: PlanStatus) -> Outcome {
-    match status {
-        PlanStatus::Rejected => Outcome::Rejected,
+/// The answer to a re-sent form (its first answer was lost): what that decision did. The
+/// decision that completed the quorum was committed with the sign-off, at the same moment.
+fn replayed(
+    status: PlanStatus,
+    sign_off: Option<repo::SignOffRow>,
+    decided_at: DateTime<Utc>,
+) -> Outcome {
+    match (status, sign_off) {
+        (PlanStatus::Rejected, _) => Outcome::Rejected,
+        (_, Some(s)) if s.signed_at == decided_at => Outcome::SignedOff {
+            execution_id: s.execution_id,
+            run_after: s.run_after,
+        },
         _ => Outcome::Recorded,
     }
 }

@@ -65,7 +65,8 @@ impl Airflow {
         body: Option<&Value>,
     ) -> Result<Reply, Failure> {
         let url = format!("{}{path}", self.base);
-        let mut fresh = false;
+        // Once per call: a token may expire while a call is being retried, even a fresh one.
+        let mut signed_in_again = false;
         loop {
             let token = {
                 let mut cached = self.token.lock().await;
@@ -73,7 +74,6 @@ impl Airflow {
                     Some(t) => t,
                     None => {
                         let t = self.login(http).await?;
-                        fresh = true;
                         *cached = Some(t.clone());
                         t
                     }
@@ -89,7 +89,8 @@ impl Airflow {
                 })?;
             let rejected = reply.status == 401
                 || (reply.status == 403 && reply.detail().contains("Invalid JWT"));
-            if rejected && !fresh {
+            if rejected && !signed_in_again {
+                signed_in_again = true;
                 *self.token.lock().await = None;
                 continue;
             }
@@ -176,6 +177,10 @@ impl Airflow {
                 None,
             )
             .await?;
+        // A failed read is not "no values": the checks would then fail for the wrong reason.
+        if !tis.ok() {
+            return Err(refused(tis.status, &tis));
+        }
         let mut out = Map::new();
         let tasks: Vec<String> = tis.json()["task_instances"]
             .as_array()
@@ -192,12 +197,14 @@ impl Airflow {
                 encode(&task)
             );
             let reply = self.call(http, Method::GET, &path, None).await?;
-            if let Some(map) = reply
-                .ok()
-                .then(|| reply.json()["value"].as_object().cloned())
-                .flatten()
-            {
-                out.extend(map);
+            match reply.status {
+                404 => {} // this task pushed no verification values
+                _ if reply.ok() => {
+                    if let Some(map) = reply.json()["value"].as_object() {
+                        out.extend(map.clone());
+                    }
+                }
+                s => return Err(refused(s, &reply)),
             }
         }
         Ok(out)

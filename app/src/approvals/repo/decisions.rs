@@ -40,11 +40,13 @@ pub async fn decisions(conn: &mut Conn<'_>, plan_id: i64) -> Result<Vec<Decision
         .await)?)
 }
 
+/// The decision a form's idempotency key recorded: (plan, approver, when).
 pub async fn find_decision_by_key(
     conn: &mut Conn<'_>,
     key: &str,
-) -> Result<Option<(i64, i64)>, DbError> {
-    let sql = "SELECT plan_id, approver_id FROM approval_decisions WHERE request_key = $1";
+) -> Result<Option<(i64, i64, DateTime<Utc>)>, DbError> {
+    let sql =
+        "SELECT plan_id, approver_id, decided_at FROM approval_decisions WHERE request_key = $1";
     Ok(conn_run!(conn, |c| sqlx::query_as(sql)
         .bind(key)
         .fetch_optional(c)

@@ -31,7 +31,7 @@ impl Runner {
         if let Action::Manual { .. } = row.action {
             // A person does it: the job waits, unleased, until they mark it done.
             let mut tx = self.db.begin().await?;
-            if !repo::renew(&mut tx, job.row.id, &self.owner, now + self.settings.lease).await? {
+            if !repo::renew(&mut tx, job.row.id, &job.lease, now + self.settings.lease).await? {
                 return Ok(Flow::Stop);
             }
             if step.state() == StepState::Pending {
@@ -62,7 +62,7 @@ impl Runner {
         );
         {
             let mut tx = self.db.begin().await?;
-            if !repo::renew(&mut tx, job.row.id, &self.owner, now + self.settings.lease).await? {
+            if !repo::renew(&mut tx, job.row.id, &job.lease, now + self.settings.lease).await? {
                 return Ok(Flow::Stop);
             }
             if step.state() == StepState::Pending {
@@ -89,7 +89,11 @@ impl Runner {
             Err(f) => return self.settle(job, step, Err(f), None, Vec::new()).await,
         };
         let mut http = Http::new(self.settings.retry);
-        let outcome = match connector.start(&mut http, &call).await {
+        let started = match self.holding(job, connector.start(&mut http, &call)).await? {
+            Some(started) => started,
+            None => return Ok(Flow::Stop), // the lease was lost during the call
+        };
+        let outcome = match started {
             Ok(Started::Done(values)) => Ok(values),
             Ok(Started::Running) => {
                 match self.wait(job, step, &*connector, &mut http, &call).await? {
@@ -129,7 +133,10 @@ impl Runner {
             tokio::time::sleep(delay).await;
             delay = (delay * 2).min(self.settings.poll_longest);
             let before = http.log.len();
-            match connector.poll(http, call).await {
+            let Some(polled) = self.holding(job, connector.poll(http, call)).await? else {
+                return Ok(None);
+            };
+            match polled {
                 Ok(Polled::Waiting(state)) => {
                     if state == last {
                         http.log.truncate(before); // nothing new: keep the evidence short
@@ -151,7 +158,7 @@ impl Runner {
     ) -> Result<bool, PlanError> {
         let now = Utc::now();
         let mut tx = self.db.begin().await?;
-        if !repo::renew(&mut tx, job.row.id, &self.owner, now + self.settings.lease).await? {
+        if !repo::renew(&mut tx, job.row.id, &job.lease, now + self.settings.lease).await? {
             return Ok(false);
         }
         if !log.is_empty() {

@@ -66,25 +66,36 @@ enum Flow {
     Stop,
 }
 
+/// A claimed job: its id and the lease token every write of this claim proves it still holds
+/// (distinct per claim, so two tasks of one process never share a lease).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Claim {
+    pub id: i64,
+    pub lease: String,
+}
+
 struct Job {
     row: JobRow,
     body: PlanBody,
+    /// This claim's lease token.
+    lease: String,
     connectors: HashMap<i64, Arc<dyn Connector>>,
 }
 
 impl Runner {
     /// Claims the next due job and carries it out; false when nothing was due.
     pub async fn tick(&self) -> Result<bool, PlanError> {
-        let Some(id) = self.claim_next().await? else {
+        let Some(claim) = self.claim_next().await? else {
             return Ok(false);
         };
-        self.carry_out(id).await?;
+        self.carry_out(&claim).await?;
         Ok(true)
     }
 
     /// Carries out a claimed job until it ends, halts, waits for a person or is lost.
-    pub async fn carry_out(&self, id: i64) -> Result<(), PlanError> {
-        let mut job = self.load(id).await?;
+    pub async fn carry_out(&self, claim: &Claim) -> Result<(), PlanError> {
+        let id = claim.id;
+        let mut job = self.load(claim).await?;
         let started = repo::steps(&mut Conn::Db(&self.db), id)
             .await?
             .iter()
@@ -102,7 +113,7 @@ impl Runner {
     async fn halt(&self, job: &Job, reason: &str) -> Result<(), PlanError> {
         let now = Utc::now();
         let mut tx = self.db.begin().await?;
-        if repo::renew(&mut tx, job.row.id, &self.owner, now + self.settings.lease).await? {
+        if repo::renew(&mut tx, job.row.id, &job.lease, now + self.settings.lease).await? {
             halt_in(&mut tx, job, reason, now).await?;
             tx.commit().await?;
         }
@@ -110,17 +121,12 @@ impl Runner {
     }
 
     /// Claims the next due job (setting up its steps on first start).
-    pub async fn claim_next(&self) -> Result<Option<i64>, PlanError> {
+    pub async fn claim_next(&self) -> Result<Option<Claim>, PlanError> {
         let now = Utc::now();
+        let lease = format!("{}/{}", self.owner, uuid::Uuid::new_v4().simple());
         let mut tx = self.db.begin().await?;
-        let Some((id, first)) = repo::claim(
-            &mut tx,
-            self.db.backend(),
-            &self.owner,
-            now,
-            self.settings.lease,
-        )
-        .await?
+        let Some((id, first)) =
+            repo::claim(&mut tx, self.db.backend(), &lease, now, self.settings.lease).await?
         else {
             return Ok(None);
         };
@@ -154,23 +160,24 @@ impl Runner {
                 id,
                 "execution.started",
                 json!({"status": "scheduled"}),
-                json!({"status": "running", "worker": self.owner}),
+                json!({"status": "running", "worker": lease}),
             )
             .await?;
         }
         tx.commit().await?;
-        Ok(Some(id))
+        Ok(Some(Claim { id, lease }))
     }
 
-    async fn load(&self, id: i64) -> Result<Job, PlanError> {
+    async fn load(&self, claim: &Claim) -> Result<Job, PlanError> {
         let mut conn = Conn::Db(&self.db);
-        let row = repo::job(&mut conn, id).await?;
+        let row = repo::job(&mut conn, claim.id).await?;
         let body = plans_repo::revision(&mut conn, row.plan_id, row.revision)
             .await?
             .body()?;
         Ok(Job {
             row,
             body,
+            lease: claim.lease.clone(),
             connectors: HashMap::new(),
         })
     }
@@ -212,7 +219,11 @@ impl Runner {
     ) -> Result<Flow, PlanError> {
         let now = Utc::now();
         let mut tx = self.db.begin().await?;
-        let ours = repo::renew(&mut tx, job.row.id, &self.owner, now + self.settings.lease).await?;
+        if !repo::renew(&mut tx, job.row.id, &job.lease, now + self.settings.lease).await? {
+            // The lease is gone (taken over, or the job was aborted): this claim writes nothing
+            // more, its result included; the owner now resolves the step by its idempotency key.
+            return Ok(Flow::Stop);
+        }
         repo::add_evidence(&mut tx, job.row.id, step.id, &evidence).await?;
         let values_json = values.map(|v| Value::Object(v).to_string());
         let (state, message) = match &result {
@@ -238,24 +249,51 @@ impl Runner {
             json!({"step": step.position, "state": state.as_str(), "message": message}),
         )
         .await?;
-        let flow = match (&result, ours) {
-            (Ok(_), true) => Flow::Next,
-            (Err(Failure(m)), true) => {
+        let flow = match &result {
+            Ok(_) => Flow::Next,
+            Err(Failure(m)) => {
                 let reason = format!("Step {} failed: {m}", step.position);
                 halt_in(&mut tx, job, &reason, now).await?;
                 Flow::Stop
             }
-            (_, false) => Flow::Stop,
         };
         repo::touch(&mut tx, job.row.id, now).await?;
         tx.commit().await?;
         Ok(flow)
     }
 
+    /// Runs a remote call while renewing the lease every third of it, so a slow orchestrator
+    /// never lets the lease lapse under a live call. None when the lease was lost meanwhile:
+    /// the call is dropped and nothing of it is written.
+    async fn holding<T>(
+        &self,
+        job: &Job,
+        work: impl std::future::Future<Output = T>,
+    ) -> Result<Option<T>, PlanError> {
+        tokio::pin!(work);
+        let every = (self.settings.lease / 3)
+            .to_std()
+            .unwrap_or(StdDuration::from_secs(20))
+            .max(StdDuration::from_millis(10));
+        loop {
+            tokio::select! {
+                out = &mut work => return Ok(Some(out)),
+                _ = tokio::time::sleep(every) => {
+                    let mut tx = self.db.begin().await?;
+                    let until = Utc::now() + self.settings.lease;
+                    if !repo::renew(&mut tx, job.row.id, &job.lease, until).await? {
+                        return Ok(None);
+                    }
+                    tx.commit().await?;
+                }
+            }
+        }
+    }
+
     async fn finish(&self, job: &Job) -> Result<(), PlanError> {
         let now = Utc::now();
         let mut tx = self.db.begin().await?;
-        if !repo::renew(&mut tx, job.row.id, &self.owner, now + self.settings.lease).await? {
+        if !repo::renew(&mut tx, job.row.id, &job.lease, now + self.settings.lease).await? {
             return Ok(());
         }
         repo::set_job(&mut tx, job.row.id, JobStatus::Succeeded, None, "", now).await?;

@@ -147,3 +147,75 @@ async fn a_webhook_row_is_signed_and_the_values_it_returns_are_checked() {
     assert_eq!(payload["data"]["change_id"], json!(w.change.to_string()));
     t.finish().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_fresh_token_that_expires_while_a_call_is_retried_is_fetched_again() {
+    let t = sqlite().await;
+    let w = world(&t.db, |c| {
+        standard(c.etl, json!({"row_count": 5, "checksum": "abc"}))
+    })
+    .await;
+    // The job's first call signs in, meets a 503, and its retry finds the token expired.
+    fault(
+        &w.fake,
+        Method::PATCH,
+        "/dags/orders_etl",
+        Fault::Status(503),
+    );
+    fault(
+        &w.fake,
+        Method::PATCH,
+        "/dags/orders_etl",
+        Fault::ExpireToken,
+    );
+    assert!(runner(&w, "a").tick().await.unwrap());
+    let steps = repo::steps(&mut Conn::Db(&w.db), w.job).await.unwrap();
+    assert_eq!(
+        status(&w).await,
+        JobStatus::Succeeded,
+        "{}",
+        steps[0].message
+    );
+    assert_eq!(w.fake.lock().unwrap().logins, 2);
+    t.finish().await;
+}
+
+async fn halted_on_a_failed_read(w: &World) -> String {
+    assert!(runner(w, "a").tick().await.unwrap());
+    assert_eq!(status(w).await, JobStatus::Halted);
+    let steps = repo::steps(&mut Conn::Db(&w.db), w.job).await.unwrap();
+    let trigger = &steps[1];
+    assert_eq!(
+        trigger.state(),
+        StepState::Failed,
+        "the run's step, not a check"
+    );
+    trigger.message.clone()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_refused_read_of_the_task_instances_fails_the_step_instead_of_reporting_nothing() {
+    let t = sqlite().await;
+    let w = world(&t.db, |c| {
+        standard(c.etl, json!({"row_count": 5, "checksum": "abc"}))
+    })
+    .await;
+    fault(&w.fake, Method::GET, "/taskInstances", Fault::Status(403));
+    let message = halted_on_a_failed_read(&w).await;
+    assert!(message.contains("(403)"), "{message}");
+    assert!(!message.contains("reported no"), "{message}");
+    t.finish().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_refused_read_of_the_verification_values_fails_the_step() {
+    let t = sqlite().await;
+    let w = world(&t.db, |c| {
+        standard(c.etl, json!({"row_count": 5, "checksum": "abc"}))
+    })
+    .await;
+    fault(&w.fake, Method::GET, "/xcomEntries", Fault::Status(403));
+    let message = halted_on_a_failed_read(&w).await;
+    assert!(message.contains("(403)"), "{message}");
+    t.finish().await;
+}

@@ -89,7 +89,7 @@ async fn one_due_job_is_claimed_by_exactly_one_of_ten_workers(t: &TestDb) {
     let w = world(&t.db, |c| standard(c.etl, json!({}))).await;
     let claims = (0..10).map(|i| {
         let r = runner(&w, &format!("worker-{i}"));
-        tokio::spawn(async move { r.claim_next().await.unwrap() })
+        tokio::spawn(async move { r.claim_next().await.unwrap().map(|c| c.id) })
     });
     let mut won = Vec::new();
     for c in claims {

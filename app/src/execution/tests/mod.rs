@@ -4,6 +4,7 @@
 mod approved;
 mod faults;
 mod flow;
+mod leases;
 mod operators;
 mod real_airflow;
 

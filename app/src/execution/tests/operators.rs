@@ -170,7 +170,8 @@ async fn a_job_whose_worker_died_is_taken_over_when_its_lease_ends() {
     })
     .await;
     let dead = runner(&w, "dead");
-    assert_eq!(dead.claim_next().await.unwrap(), Some(w.job));
+    let claim = dead.claim_next().await.unwrap().expect("claimed");
+    assert_eq!(claim.id, w.job);
     assert_eq!(
         runner(&w, "b").claim_next().await.unwrap(),
         None,
@@ -186,7 +187,7 @@ async fn a_job_whose_worker_died_is_taken_over_when_its_lease_ends() {
     .unwrap();
     assert!(runner(&w, "b").tick().await.unwrap());
     assert_eq!(status(&w).await, JobStatus::Succeeded);
-    dead.carry_out(w.job).await.unwrap();
+    dead.carry_out(&claim).await.unwrap();
     assert_eq!(
         w.fake.lock().unwrap().runs.len(),
         1,

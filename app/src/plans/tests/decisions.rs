@@ -224,15 +224,19 @@ async fn twenty_parallel_final_approvals_create_exactly_one_job(t: &TestDb) {
             decide(&db, &Ctx::system(), &who, d, Utc::now()).await
         }));
     }
-    let mut signed = 0;
+    // The one final approval answers "signed off", and so does a replay of its form (the same
+    // key): both name the one job.
+    let mut jobs = std::collections::HashSet::new();
     for task in tasks {
         match task.await.unwrap() {
-            Ok(Outcome::SignedOff { .. }) => signed += 1,
+            Ok(Outcome::SignedOff { execution_id, .. }) => {
+                jobs.insert(execution_id);
+            }
             Ok(_) | Err(PlanError::Refused(_)) => {}
             Err(e) => panic!("unexpected error: {e:?}"),
         }
     }
-    assert_eq!(signed, 1);
+    assert_eq!(jobs.len(), 1);
     assert_eq!(count(&t.db, "SELECT COUNT(*) FROM sign_offs").await, 1);
     assert_eq!(count(&t.db, "SELECT COUNT(*) FROM executions").await, 1);
     assert_eq!(
@@ -247,4 +251,36 @@ async fn twenty_parallel_final_approvals_create_exactly_one_job(t: &TestDb) {
 backend_test!(
     exactly_once,
     twenty_parallel_final_approvals_create_exactly_one_job
+);
+
+async fn a_resent_final_approval_answers_that_it_signed_off_the_plan(t: &TestDb) {
+    let w = world(&t.db, 1).await;
+    submit(&t.db, &w).await;
+    approve(&t.db, w.plan_id, &w.product, "p").await.unwrap();
+    approve(&t.db, w.plan_id, &w.governance, "g").await.unwrap();
+    let first = approve(&t.db, w.plan_id, &w.engineers[0], "e")
+        .await
+        .unwrap();
+    let Outcome::SignedOff { execution_id, .. } = first else {
+        panic!("signed off: {first:?}")
+    };
+    // The first answer was lost; the browser sends the same form again.
+    let again = approve(&t.db, w.plan_id, &w.engineers[0], "e")
+        .await
+        .unwrap();
+    assert_eq!(
+        again, first,
+        "the same sign-off, the same job #{execution_id}"
+    );
+    let earlier = approve(&t.db, w.plan_id, &w.product, "p").await.unwrap();
+    assert_eq!(
+        earlier,
+        Outcome::Recorded,
+        "an earlier approval stays an approval"
+    );
+    assert_eq!(count(&t.db, "SELECT COUNT(*) FROM executions").await, 1);
+}
+backend_test!(
+    resent_final,
+    a_resent_final_approval_answers_that_it_signed_off_the_plan
 );
