@@ -66,7 +66,7 @@ pub async fn operate(
         )]));
     }
     let mut tx = db.begin().await?;
-    let job = repo::job(&mut Conn::Tx(&mut tx), job_id).await?;
+    let job = repo::lock_job(&mut tx, job_id).await?;
     if job.status().is_final() {
         return Err(PlanError::Refused(format!(
             "This rollback is {}: nothing more can be done.",
@@ -180,8 +180,16 @@ fn expect(
     verb: &str,
 ) -> Result<(), PlanError> {
     if *job != job_is || step.state() != step_is {
+        // Read under the row lock: another operator's action just committed is seen here.
+        let now = match (job, step.state()) {
+            (JobStatus::Running, _) | (_, StepState::Pending | StepState::Skipped) => format!(
+                " Someone else just did this: the rollback is {} now. Reload to see it.",
+                job.label().to_lowercase()
+            ),
+            _ => String::new(),
+        };
         return Err(PlanError::Refused(format!(
-            "Only a failed step of a halted rollback can be {verb}."
+            "Only a failed step of a halted rollback can be {verb}.{now}"
         )));
     }
     Ok(())

@@ -58,6 +58,18 @@ pub async fn job(conn: &mut Conn<'_>, id: i64) -> Result<JobRow, DbError> {
         .await)?)
 }
 
+/// The job, its row locked until the transaction ends (PostgreSQL `FOR UPDATE`; SQLite
+/// transactions start `IMMEDIATE`, one writer at a time): operator actions read it this way.
+pub async fn lock_job(tx: &mut Tx, id: i64) -> Result<JobRow, DbError> {
+    if let Tx::Postgres(c) = tx {
+        sqlx::query("SELECT id FROM executions WHERE id = $1 FOR UPDATE")
+            .bind(id)
+            .fetch_one(&mut **c)
+            .await?;
+    }
+    job(&mut Conn::Tx(tx), id).await
+}
+
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub struct SummaryRow {
     pub id: i64,

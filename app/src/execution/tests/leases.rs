@@ -90,3 +90,66 @@ backend_test!(
     heartbeat,
     a_call_slower_than_the_lease_keeps_it_so_no_other_worker_takes_the_job
 );
+
+async fn two_operators_pressing_retry_at_once_start_one_new_run(t: &TestDb) {
+    let w = world(&t.db, |c| standard(c.etl, json!({"row_count": 5, "checksum": "abc"}))).await;
+    w.fake.lock().unwrap().fail_next = 1;
+    assert!(runner(&w, "a").tick().await.unwrap());
+    assert_eq!(status(&w).await, JobStatus::Halted);
+    let failed = repo::steps(&mut Conn::Db(&w.db), w.job).await.unwrap()[1].id;
+    let presses = (0..2).map(|_| {
+        let (db, ctx, job) = (w.db.clone(), ctx(&w), w.job);
+        tokio::spawn(async move {
+            operate(&db, &ctx, job, Some(failed), Operation::Retry, "", Utc::now()).await
+        })
+    });
+    let mut outcomes = Vec::new();
+    for p in presses {
+        outcomes.push(p.await.unwrap());
+    }
+    assert_eq!(outcomes.iter().filter(|o| o.is_ok()).count(), 1, "{outcomes:?}");
+    let refused = outcomes.iter().find_map(|o| match o {
+        Err(crate::plans::service::PlanError::Refused(m)) => Some(m.clone()),
+        _ => None,
+    });
+    assert!(refused.unwrap().contains("Someone else just did this"));
+    let steps = repo::steps(&mut Conn::Db(&w.db), w.job).await.unwrap();
+    assert_eq!(steps[1].retries, 1, "one new idempotency key, so one new run");
+}
+backend_test!(
+    concurrent_retry,
+    two_operators_pressing_retry_at_once_start_one_new_run
+);
+
+/// Deterministic on PostgreSQL: a retry that arrives while another operator's action holds the
+/// job row waits for it, then sees what it did.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "needs PostgreSQL: set TEST_DATABASE_URL (make test does when it answers)"]
+async fn a_retry_waits_for_the_operator_action_holding_the_job_and_sees_it() {
+    let t = crate::db::testing::postgres().await;
+    let w = world(&t.db, |c| standard(c.etl, json!({}))).await;
+    w.fake.lock().unwrap().fail_next = 1;
+    assert!(runner(&w, "a").tick().await.unwrap());
+    let failed = repo::steps(&mut Conn::Db(&w.db), w.job).await.unwrap()[1].id;
+    let mut first = w.db.begin().await.unwrap();
+    repo::lock_job(&mut first, w.job).await.unwrap();
+    let (db, ctx, job) = (w.db.clone(), ctx(&w), w.job);
+    let second = tokio::spawn(async move {
+        operate(&db, &ctx, job, Some(failed), Operation::Retry, "", Utc::now()).await
+    });
+    tokio::time::sleep(StdDuration::from_millis(400)).await;
+    assert!(!second.is_finished(), "it waits for the row");
+    let now = Utc::now();
+    repo::retry_step(&mut first, failed, now).await.unwrap();
+    repo::set_job(&mut first, w.job, JobStatus::Running, Some(now), "", now)
+        .await
+        .unwrap();
+    first.commit().await.unwrap();
+    let Err(crate::plans::service::PlanError::Refused(m)) = second.await.unwrap() else {
+        panic!("the second retry is refused")
+    };
+    assert!(m.contains("Someone else just did this"), "{m}");
+    let steps = repo::steps(&mut Conn::Db(&w.db), w.job).await.unwrap();
+    assert_eq!(steps[1].retries, 1);
+    t.finish().await;
+}
