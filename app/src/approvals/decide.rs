@@ -302,6 +302,12 @@ async fn sign_off(
     } else {
         windows::next_start(&request.windows, now)
     };
+    if run_after.is_none() {
+        // Refused before anything is written: a job no window serves would wait forever.
+        return Err(PlanError::Refused(
+            "No maintenance window of this plan's policy opens again, so this sign-off could never start: nothing was recorded. An admin adds a window and the requester submits again, or it is submitted as an emergency (break-glass).".into(),
+        ));
+    }
     let (sign_off_id, execution_id) = repo::insert_sign_off(
         tx,
         request.plan_id,

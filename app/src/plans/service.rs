@@ -307,6 +307,15 @@ pub async fn submit(
             format!("The policy “{}” names no break-glass group, so a start outside its windows cannot be approved.", policy.name),
         )]));
     }
+    if break_glass_reason.is_none()
+        && approvals::windows::next_start(&policy.windows, now).is_none()
+    {
+        return Err(PlanError::Refused(format!(
+            "No maintenance window of the policy “{}” opens within a year ({}), so a sign-off could never start: an admin adds a window, or submit it as an emergency (break-glass).",
+            policy.name,
+            approvals::policy::format_windows(&policy.windows)
+        )));
+    }
     let request = approvals_repo::Request {
         plan_id,
         revision,

@@ -195,6 +195,27 @@ pub async fn set_job(
     Ok(())
 }
 
+/// Puts a claimed job back to wait for `run_after` (a window's start), unleased, saying why.
+pub async fn defer(
+    tx: &mut Tx,
+    id: i64,
+    run_after: DateTime<Utc>,
+    reason: &str,
+    now: DateTime<Utc>,
+) -> Result<(), DbError> {
+    let sql = "UPDATE executions SET status = 'scheduled', run_after = $1, lease_owner = NULL, \
+               lease_until = NULL, reason = $2, updated_at = $3 WHERE id = $4";
+    tx_run!(tx, |c| sqlx::query(sql)
+        .bind(run_after)
+        .bind(reason)
+        .bind(now)
+        .bind(id)
+        .execute(c)
+        .await
+        .map(|_| ()))?;
+    Ok(())
+}
+
 /// Marks the job changed (the live page refetches when `updated_at` moves).
 pub async fn touch(tx: &mut Tx, id: i64, now: DateTime<Utc>) -> Result<(), DbError> {
     let sql = "UPDATE executions SET updated_at = $1 WHERE id = $2";

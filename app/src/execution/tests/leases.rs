@@ -92,7 +92,10 @@ backend_test!(
 );
 
 async fn two_operators_pressing_retry_at_once_start_one_new_run(t: &TestDb) {
-    let w = world(&t.db, |c| standard(c.etl, json!({"row_count": 5, "checksum": "abc"}))).await;
+    let w = world(&t.db, |c| {
+        standard(c.etl, json!({"row_count": 5, "checksum": "abc"}))
+    })
+    .await;
     w.fake.lock().unwrap().fail_next = 1;
     assert!(runner(&w, "a").tick().await.unwrap());
     assert_eq!(status(&w).await, JobStatus::Halted);
@@ -100,21 +103,37 @@ async fn two_operators_pressing_retry_at_once_start_one_new_run(t: &TestDb) {
     let presses = (0..2).map(|_| {
         let (db, ctx, job) = (w.db.clone(), ctx(&w), w.job);
         tokio::spawn(async move {
-            operate(&db, &ctx, job, Some(failed), Operation::Retry, "", Utc::now()).await
+            operate(
+                &db,
+                &ctx,
+                job,
+                Some(failed),
+                Operation::Retry,
+                "",
+                Utc::now(),
+            )
+            .await
         })
     });
     let mut outcomes = Vec::new();
     for p in presses {
         outcomes.push(p.await.unwrap());
     }
-    assert_eq!(outcomes.iter().filter(|o| o.is_ok()).count(), 1, "{outcomes:?}");
+    assert_eq!(
+        outcomes.iter().filter(|o| o.is_ok()).count(),
+        1,
+        "{outcomes:?}"
+    );
     let refused = outcomes.iter().find_map(|o| match o {
         Err(crate::plans::service::PlanError::Refused(m)) => Some(m.clone()),
         _ => None,
     });
     assert!(refused.unwrap().contains("Someone else just did this"));
     let steps = repo::steps(&mut Conn::Db(&w.db), w.job).await.unwrap();
-    assert_eq!(steps[1].retries, 1, "one new idempotency key, so one new run");
+    assert_eq!(
+        steps[1].retries, 1,
+        "one new idempotency key, so one new run"
+    );
 }
 backend_test!(
     concurrent_retry,
@@ -135,7 +154,16 @@ async fn a_retry_waits_for_the_operator_action_holding_the_job_and_sees_it() {
     repo::lock_job(&mut first, w.job).await.unwrap();
     let (db, ctx, job) = (w.db.clone(), ctx(&w), w.job);
     let second = tokio::spawn(async move {
-        operate(&db, &ctx, job, Some(failed), Operation::Retry, "", Utc::now()).await
+        operate(
+            &db,
+            &ctx,
+            job,
+            Some(failed),
+            Operation::Retry,
+            "",
+            Utc::now(),
+        )
+        .await
     });
     tokio::time::sleep(StdDuration::from_millis(400)).await;
     assert!(!second.is_finished(), "it waits for the row");
@@ -153,3 +181,49 @@ async fn a_retry_waits_for_the_operator_action_holding_the_job_and_sees_it() {
     assert_eq!(steps[1].retries, 1);
     t.finish().await;
 }
+
+/// A weekly window two days ahead (UTC), closed now.
+fn closed_windows() -> String {
+    use chrono::Datelike;
+    let day = (Utc::now() + chrono::Duration::days(2)).weekday();
+    json!([{"kind": "weekly", "day": day.to_string(), "start": "02:00:00", "end": "03:00:00", "tz": "UTC"}])
+        .to_string()
+}
+
+async fn a_job_whose_window_closed_before_it_started_waits_for_the_next_one(t: &TestDb) {
+    let w = world(&t.db, |c| standard(c.etl, json!({}))).await;
+    let sql = format!(
+        "UPDATE approval_requests SET windows_json = '{}'",
+        closed_windows()
+    );
+    conn_run!(&mut Conn::Db(&w.db), |c| sqlx::query(&sql)
+        .execute(c)
+        .await
+        .map(|_| ()))
+    .unwrap();
+    assert!(
+        !runner(&w, "a").tick().await.unwrap(),
+        "nothing starts outside the window"
+    );
+    let job = repo::job(&mut Conn::Db(&w.db), w.job).await.unwrap();
+    assert_eq!(job.status(), JobStatus::Scheduled);
+    assert!(job.run_after.unwrap() > Utc::now() + chrono::Duration::days(1));
+    assert!(
+        job.reason.starts_with("Waits for the window opening"),
+        "{}",
+        job.reason
+    );
+    assert!(w.fake.lock().unwrap().calls.is_empty());
+    assert_eq!(
+        count(
+            &w.db,
+            "SELECT COUNT(*) FROM audit_events WHERE action = 'execution.deferred'"
+        )
+        .await,
+        1
+    );
+}
+backend_test!(
+    window_at_start,
+    a_job_whose_window_closed_before_it_started_waits_for_the_next_one
+);

@@ -159,3 +159,45 @@ backend_test!(
     renew_expired,
     an_expired_approval_no_longer_counts_and_its_approver_may_renew_it
 );
+
+async fn a_plan_no_window_can_ever_serve_is_refused_at_submit(t: &TestDb) {
+    use crate::approvals::{repo as policies, windows::Window};
+    let w = world(&t.db, 0).await;
+    let mut policy = policies::policies(&mut Conn::Db(&t.db))
+        .await
+        .unwrap()
+        .remove(0);
+    let past = |d: &str| chrono::NaiveDateTime::parse_from_str(d, "%Y-%m-%d %H:%M").unwrap();
+    policy.windows = vec![Window::Once {
+        start: past("2020-01-01 00:00"),
+        end: past("2020-01-02 00:00"),
+        tz: "UTC".into(),
+    }];
+    let mut tx = t.db.begin().await.unwrap();
+    policies::save_policy(&mut tx, &policy, Utc::now())
+        .await
+        .unwrap()
+        .unwrap();
+    tx.commit().await.unwrap();
+    let (rev, _) = current(&t.db, w.plan_id).await;
+    let Err(PlanError::Refused(m)) = service::submit(
+        &t.db,
+        &Ctx::system(),
+        &w.requester,
+        w.plan_id,
+        rev,
+        None,
+        Utc::now(),
+    )
+    .await
+    else {
+        panic!("refused")
+    };
+    assert!(m.contains("could never start"), "{m}");
+    let plan = repo::get(&mut Conn::Db(&t.db), w.plan_id).await.unwrap();
+    assert_eq!(plan.status(), PlanStatus::Draft, "nothing changed");
+}
+backend_test!(
+    no_window_ever,
+    a_plan_no_window_can_ever_serve_is_refused_at_submit
+);
