@@ -82,6 +82,15 @@ impl Runner {
                 )
                 .await?;
             }
+            // Intent before the call: a crash between the call and its result leaves this record,
+            // and the next owner resolves it through the same idempotency key.
+            let intent = Evidence {
+                kind: "intent".into(),
+                at: now,
+                note: intent_note(step, row, &call.key),
+                ..Default::default()
+            };
+            repo::add_evidence(&mut tx, job.row.id, step.id, &[intent]).await?;
             tx.commit().await?;
         }
         let connector = match self.connector(job, row).await {
@@ -216,4 +225,21 @@ impl Runner {
         };
         self.settle(job, step, verdict, None, vec![evidence]).await
     }
+}
+
+/// What is about to be sent, as the intent evidence records it.
+fn intent_note(step: &StepRow, row: &Row, key: &str) -> String {
+    let target = row
+        .binding
+        .as_ref()
+        .map(|b| format!(" ({})", b.describe(&row.action)))
+        .unwrap_or_default();
+    let again = match step.state() {
+        StepState::Running => "Sending again after an interruption; a run that already exists under this key is adopted, never started twice: ",
+        _ => "Sending: ",
+    };
+    format!(
+        "{again}{}{target}, idempotency key `{key}`.",
+        row.action.label()
+    )
 }

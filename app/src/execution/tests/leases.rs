@@ -44,9 +44,11 @@ async fn a_worker_that_lost_its_lease_during_a_call_writes_nothing_after_it(t: &
         StepState::Running,
         "the stale result is not written"
     );
+    let after_the_intent = "SELECT COUNT(*) FROM execution_evidence WHERE kind <> 'intent'";
     assert_eq!(
-        count(&w.db, "SELECT COUNT(*) FROM execution_evidence").await,
-        0
+        count(&w.db, after_the_intent).await,
+        0,
+        "only the intent, written before"
     );
     assert_eq!(
         count(
@@ -226,4 +228,55 @@ async fn a_job_whose_window_closed_before_it_started_waits_for_the_next_one(t: &
 backend_test!(
     window_at_start,
     a_job_whose_window_closed_before_it_started_waits_for_the_next_one
+);
+
+async fn a_call_cut_off_by_a_crash_leaves_its_intent_and_is_resolved_by_its_key(t: &TestDb) {
+    let w = world(&t.db, |c| {
+        standard(c.etl, json!({"row_count": 5, "checksum": "abc"}))
+    })
+    .await;
+    fault(
+        &w.fake,
+        Method::POST,
+        "/dagRuns",
+        Fault::AnswerLate(StdDuration::from_secs(3)),
+    );
+    let a = patient(&w, "a", chrono::Duration::seconds(60));
+    let crashed = tokio::spawn(async move { a.tick().await });
+    tokio::time::sleep(StdDuration::from_millis(1500)).await;
+    crashed.abort(); // the process dies mid-call: the trigger took effect, its answer is lost
+    let intents = count(
+        &w.db,
+        "SELECT COUNT(*) FROM execution_evidence WHERE kind = 'intent' AND note LIKE '%Trigger the rollback DAG%'",
+    )
+    .await;
+    assert_eq!(
+        intents, 1,
+        "the call is on record although its answer never came"
+    );
+    conn_run!(&mut Conn::Db(&w.db), |c| sqlx::query(
+        "UPDATE executions SET lease_until = $1"
+    )
+    .bind(Utc::now() - chrono::Duration::seconds(1))
+    .execute(c)
+    .await
+    .map(|_| ()))
+    .unwrap();
+    assert!(runner(&w, "b").tick().await.unwrap());
+    assert_eq!(status(&w).await, JobStatus::Succeeded);
+    assert_eq!(
+        w.fake.lock().unwrap().runs.len(),
+        1,
+        "adopted by its key, not started twice"
+    );
+    let again = count(
+        &w.db,
+        "SELECT COUNT(*) FROM execution_evidence WHERE kind = 'intent' AND note LIKE 'Sending again%'",
+    )
+    .await;
+    assert_eq!(again, 1);
+}
+backend_test!(
+    intent_before_call,
+    a_call_cut_off_by_a_crash_leaves_its_intent_and_is_resolved_by_its_key
 );
