@@ -204,20 +204,28 @@ fn answer(
                 json!({"dag_run_id": id, "dag_id": dag, "state": "queued", "conf": conf}),
             )
         }
-        (Method::GET, ["dagRuns", run]) => match s.runs.get_mut(&(dag.clone(), run.to_string())) {
-            Some(r) => {
-                r.polls += 1;
-                let state = run_state(r);
-                reply(
+        (Method::GET, ["dagRuns", run]) => {
+            // As Airflow does, a run of a paused DAG stays queued.
+            let paused = s.paused.get(dag.as_str()).copied().unwrap_or(false);
+            match s.runs.get_mut(&(dag.clone(), run.to_string())) {
+                Some(r) if paused => reply(
                     200,
-                    json!({"dag_run_id": run, "dag_id": dag, "state": state, "conf": r.conf}),
-                )
+                    json!({"dag_run_id": run, "dag_id": dag, "state": "queued", "conf": r.conf}),
+                ),
+                Some(r) => {
+                    r.polls += 1;
+                    let state = run_state(r);
+                    reply(
+                        200,
+                        json!({"dag_run_id": run, "dag_id": dag, "state": state, "conf": r.conf}),
+                    )
+                }
+                None => reply(
+                    404,
+                    json!({"detail": format!("The DagRun with dag_id: `{dag}` and run_id: `{run}` was not found")}),
+                ),
             }
-            None => reply(
-                404,
-                json!({"detail": format!("The DagRun with dag_id: `{dag}` and run_id: `{run}` was not found")}),
-            ),
-        },
+        }
         (Method::GET, ["dagRuns", run, "taskInstances"]) => {
             match s.runs.get(&(dag.clone(), run.to_string())) {
                 Some(r) => {

@@ -35,10 +35,12 @@ impl Proposal<'_> {
     pub fn body(&self) -> PlanBody {
         let layers = layers(&self.candidates, self.lineage);
         let depth = layers.values().copied().max().unwrap_or(0);
+        // Jobs restored by their rollback DAG are paused meanwhile; a job re-run by clear and
+        // re-run is not (Airflow keeps a paused DAG's runs queued: the re-run would never start).
         let jobs: Vec<&Candidate> = self
             .candidates
             .iter()
-            .filter(|c| c.dag_id.is_some())
+            .filter(|c| c.dag_id.is_some() && c.rollback_dag_id.is_some())
             .collect();
         let mut stages = Vec::new();
         if !jobs.is_empty() {

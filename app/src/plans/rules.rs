@@ -84,6 +84,7 @@ pub fn check(body: &PlanBody, lineage: &Graph) -> Result<(), Vec<FieldError>> {
         }
     }
     errors.extend(order_errors(body, lineage));
+    errors.extend(paused_rerun_errors(body));
     if errors.is_empty() {
         Ok(())
     } else {
@@ -244,6 +245,40 @@ fn touches_data(row: &Row) -> bool {
         row.action,
         Action::TriggerRollback { .. } | Action::ClearRerun
     ) || row.restore.is_some()
+}
+
+/// A clear-and-re-run of a DAG that an earlier stage paused (and no stage before it unpauses)
+/// would stay queued in Airflow for good.
+fn paused_rerun_errors(body: &PlanBody) -> Vec<FieldError> {
+    let mut paused: HashMap<i64, (usize, usize)> = HashMap::new();
+    let mut errors = Vec::new();
+    for (s, stage) in body.stages.iter().enumerate() {
+        for (r, row) in stage.rows.iter().enumerate() {
+            if let (Action::ClearRerun, Some((ps, pr))) =
+                (&row.action, paused.get(&row.component_id))
+            {
+                errors.push(FieldError::new(
+                    &row_field(s + 1, r + 1, "action"),
+                    format!(
+                        "`{}` is paused in stage {ps} row {pr}, so its re-run would stay queued in Airflow: unpause it in an earlier stage, or do not pause it.",
+                        row.component
+                    ),
+                ));
+            }
+        }
+        for (r, row) in stage.rows.iter().enumerate() {
+            match row.action {
+                Action::PauseDag => {
+                    paused.insert(row.component_id, (s + 1, r + 1));
+                }
+                Action::UnpauseDag => {
+                    paused.remove(&row.component_id);
+                }
+                _ => {}
+            }
+        }
+    }
+    errors
 }
 
 /// Refuses approving or executing once a restored data version may be gone, naming the row.

@@ -241,6 +241,46 @@ fn comparing_revisions_lists_rows_added_removed_moved_and_changed() {
     assert!(diff(&old, &old).is_empty());
 }
 
+#[test]
+fn a_job_only_re_run_is_not_paused_and_a_paused_re_run_is_refused() {
+    let g = Graph::from_edges([(1, 2)]);
+    let body = Proposal {
+        title: "t",
+        deployed_at: at(),
+        requester: "rita",
+        candidates: vec![Candidate {
+            rollback_dag_id: None,
+            ..candidate(2, "orders", ComponentKind::Job, true, None)
+        }],
+        lineage: &g,
+    }
+    .body();
+    let kinds: Vec<&str> = body.rows().map(|(_, _, r)| r.action.kind()).collect();
+    assert_eq!(kinds, ["clear_rerun"], "nothing pauses the DAG it re-runs");
+    let rerun = body.stages[0].rows[0].clone();
+    let paused = PlanBody {
+        reason: "x".into(),
+        stages: vec![
+            Stage {
+                rows: vec![Row {
+                    action: Action::PauseDag,
+                    checks: vec![],
+                    ..rerun.clone()
+                }],
+            },
+            Stage { rows: vec![rerun] },
+        ],
+        ..Default::default()
+    };
+    let errors = check(&paused, &g).unwrap_err();
+    assert_eq!(errors[0].field, "s2r1.action");
+    assert!(
+        errors[0].message.contains("would stay queued"),
+        "{}",
+        errors[0].message
+    );
+}
+
 fn arb_row() -> impl Strategy<Value = Row> {
     (
         1i64..6,

@@ -132,7 +132,16 @@ impl Runner {
     ) -> Result<Option<Result<Option<Map<String, Value>>, Failure>>, PlanError> {
         let mut delay = self.settings.poll_first;
         let mut last = String::new();
+        let deadline = step.started_at.unwrap_or_else(Utc::now) + self.settings.run_deadline;
         loop {
+            if Utc::now() >= deadline {
+                return Ok(Some(Err(Failure(format!(
+                    "No result within {}: Airflow run `{}` is still {}. Look at it in Airflow, then retry (a new run) or abort.",
+                    span(self.settings.run_deadline),
+                    call.key,
+                    if last.is_empty() { "starting" } else { &last }
+                )))));
+            }
             if !self
                 .save_progress(job, step, http.take_log(), &last)
                 .await?
@@ -242,4 +251,13 @@ fn intent_note(step: &StepRow, row: &Row, key: &str) -> String {
         "{again}{}{target}, idempotency key `{key}`.",
         row.action.label()
     )
+}
+
+/// "2 h", "90 s": a deadline as people read it.
+fn span(d: chrono::Duration) -> String {
+    match d.num_seconds() {
+        s if s % 3600 == 0 => format!("{} h", s / 3600),
+        s if s % 60 == 0 => format!("{} min", s / 60),
+        s => format!("{s} s"),
+    }
 }

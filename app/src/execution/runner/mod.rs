@@ -38,6 +38,8 @@ pub struct RunnerSettings {
     /// Polling a remote run: first wait, doubling up to the longest.
     pub poll_first: StdDuration,
     pub poll_longest: StdDuration,
+    /// How long a remote run may take before its step fails for an operator.
+    pub run_deadline: Duration,
 }
 
 impl Default for RunnerSettings {
@@ -47,6 +49,7 @@ impl Default for RunnerSettings {
             retry: RetryPolicy::default(),
             poll_first: StdDuration::from_millis(500),
             poll_longest: StdDuration::from_secs(10),
+            run_deadline: Duration::hours(2),
         }
     }
 }

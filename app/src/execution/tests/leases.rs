@@ -280,3 +280,34 @@ backend_test!(
     intent_before_call,
     a_call_cut_off_by_a_crash_leaves_its_intent_and_is_resolved_by_its_key
 );
+
+async fn a_run_that_never_finishes_fails_its_step_at_the_deadline(t: &TestDb) {
+    let w = world(&t.db, |c| standard(c.etl, json!({}))).await;
+    // Airflow keeps the run queued (here: its DAG paused behind Rollgate's back).
+    w.fake
+        .lock()
+        .unwrap()
+        .paused
+        .insert("orders_etl_rollback".into(), true);
+    let base = runner(&w, "a");
+    let a = Runner {
+        settings: RunnerSettings {
+            run_deadline: chrono::Duration::seconds(1),
+            ..base.settings.clone()
+        },
+        ..base
+    };
+    assert!(a.tick().await.unwrap(), "the worker slot is given back");
+    let job = repo::job(&mut Conn::Db(&w.db), w.job).await.unwrap();
+    assert_eq!(job.status(), JobStatus::Halted);
+    assert!(
+        job.reason.contains("No result within 1 s"),
+        "{}",
+        job.reason
+    );
+    assert!(job.reason.contains("is still queued"), "{}", job.reason);
+}
+backend_test!(
+    run_deadline,
+    a_run_that_never_finishes_fails_its_step_at_the_deadline
+);

@@ -193,3 +193,30 @@ async fn against_real_airflow_swapping_the_dags_after_sign_off_still_runs_the_ap
     );
     t.finish().await;
 }
+
+/// Clear and re-run is a new run of the production DAG under Rollgate's own run id (so a retry
+/// after a lost answer adopts it), on a DAG the plan does not pause.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn against_real_airflow_a_clear_and_re_run_starts_and_finishes_a_run_of_the_production_dag() {
+    let Some(url) = real_airflow() else { return };
+    let t = sqlite().await;
+    let w = world_at(&t.db, Some((&url, "runner", "runner")), |c| {
+        vec![Stage {
+            rows: vec![row(c.etl, Action::ClearRerun, vec![Check::RunSucceeded])],
+        }]
+    })
+    .await;
+    assert!(real_runner(&w).tick().await.unwrap());
+    let steps = repo::steps(&mut Conn::Db(&w.db), w.job).await.unwrap();
+    assert_eq!(
+        status(&w).await,
+        JobStatus::Succeeded,
+        "{}",
+        steps[0].message
+    );
+    let evidence = repo::evidence(&mut Conn::Db(&w.db), w.job).await.unwrap();
+    assert!(evidence
+        .iter()
+        .any(|(_, e)| e.method == "POST" && e.url.ends_with("/api/v2/dags/orders_etl/dagRuns")));
+    t.finish().await;
+}
