@@ -52,6 +52,8 @@ test-rust:
 	@if (exec 3<>/dev/tcp/$(PG_HOST)/$(PG_PORT)) 2>/dev/null; then \
 	  echo "==> Rust tests (PostgreSQL at $(PG_HOST):$(PG_PORT) answers: repository twins included)"; \
 	  RUSTFLAGS="$(DEV_RUSTFLAGS)" TEST_DATABASE_URL=$(PG_ADMIN_URL) cargo test -p app -p rollgate -- --include-ignored; \
+	elif [ -n "$$CI" ]; then \
+	  echo "error: CI runs the PostgreSQL twins, but nothing answers at $(PG_HOST):$(PG_PORT)" >&2; exit 1; \
 	else \
 	  echo "==> Rust tests (no PostgreSQL at $(PG_HOST):$(PG_PORT): SQLite only)"; \
 	  RUSTFLAGS="$(DEV_RUSTFLAGS)" cargo test -p app -p rollgate; \

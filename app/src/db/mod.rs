@@ -3,6 +3,8 @@
 //! each backend, so both drivers type-check it.
 
 mod error;
+#[cfg(test)]
+mod parity;
 mod pool;
 mod query;
 #[cfg(test)]
