@@ -5,6 +5,7 @@
 
 mod actions;
 mod calls;
+mod windows;
 
 use std::{collections::HashMap, sync::Arc, time::Duration as StdDuration};
 
@@ -134,7 +135,7 @@ impl Runner {
             return Ok(None);
         };
         // Every start — first claim, takeover, an operator's retry or resume — meets the windows.
-        if let Some(wait) = window_closed(&mut tx, id, now).await? {
+        if let Some(wait) = windows::window_closed(&mut tx, id, now).await? {
             tx.commit().await?;
             tracing::info!(execution = id, "{wait}");
             return Ok(None);
@@ -333,58 +334,6 @@ impl Runner {
         tx.commit().await?;
         Ok(())
     }
-}
-
-/// When the job's windows are closed now (and it was not signed off break-glass), puts it back
-/// to wait for the next window, or halts it when no window opens again; says which.
-async fn window_closed(
-    tx: &mut Tx,
-    id: i64,
-    now: chrono::DateTime<Utc>,
-) -> Result<Option<String>, PlanError> {
-    use crate::approvals::{repo as approvals_repo, windows};
-    let job = repo::job(&mut Conn::Tx(tx), id).await?;
-    let Some(request) =
-        approvals_repo::request(&mut Conn::Tx(tx), job.plan_id, job.revision).await?
-    else {
-        return Ok(None);
-    };
-    if request.break_glass_reason.is_some() || windows::is_open(&request.windows, now) {
-        return Ok(None);
-    }
-    let (reason, after) = match windows::next_start(&request.windows, now) {
-        Some(at) => {
-            let reason = format!(
-                "Waits for the window opening {} UTC.",
-                at.format("%a %Y-%m-%d %H:%M")
-            );
-            repo::defer(tx, id, at, &reason, now).await?;
-            plans_repo::set_state(tx, job.plan_id, PlanStatus::Scheduled, job.revision, now)
-                .await?;
-            (
-                reason,
-                json!({"status": "scheduled", "run_after": at.to_rfc3339(), "reason": "window closed"}),
-            )
-        }
-        None => {
-            let reason = "No maintenance window of its policy opens again: an admin adds one, then an operator aborts and a new plan is approved, or the plan is approved break-glass.".to_string();
-            repo::set_job(tx, id, JobStatus::Halted, None, &reason, now).await?;
-            plans_repo::set_state(tx, job.plan_id, PlanStatus::Halted, job.revision, now).await?;
-            (
-                reason.clone(),
-                json!({"status": "halted", "reason": reason}),
-            )
-        }
-    };
-    audit(
-        tx,
-        id,
-        "execution.deferred",
-        json!({"status": job.status}),
-        after,
-    )
-    .await?;
-    Ok(Some(reason))
 }
 
 async fn halt_in(
