@@ -254,14 +254,7 @@ async fn a_call_cut_off_by_a_crash_leaves_its_intent_and_is_resolved_by_its_key(
         intents, 1,
         "the call is on record although its answer never came"
     );
-    conn_run!(&mut Conn::Db(&w.db), |c| sqlx::query(
-        "UPDATE executions SET lease_until = $1"
-    )
-    .bind(Utc::now() - chrono::Duration::seconds(1))
-    .execute(c)
-    .await
-    .map(|_| ()))
-    .unwrap();
+    expire_leases(&w.db).await;
     assert!(runner(&w, "b").tick().await.unwrap());
     assert_eq!(status(&w).await, JobStatus::Succeeded);
     assert_eq!(

@@ -306,6 +306,18 @@ async fn count(db: &Db, sql: &str) -> i64 {
     .unwrap()
 }
 
+/// Every lease has ended, as when the worker holding it died.
+async fn expire_leases(db: &Db) {
+    conn_run!(&mut Conn::Db(db), |c| sqlx::query(
+        "UPDATE executions SET lease_until = $1"
+    )
+    .bind(Utc::now() - chrono::Duration::seconds(1))
+    .execute(c)
+    .await
+    .map(|_| ()))
+    .unwrap();
+}
+
 fn ctx(w: &World) -> Ctx {
     Ctx::user(w.operator.clone(), None)
 }

@@ -177,14 +177,7 @@ async fn a_job_whose_worker_died_is_taken_over_when_its_lease_ends() {
         None,
         "the lease still holds"
     );
-    conn_run!(&mut Conn::Db(&w.db), |c| sqlx::query(
-        "UPDATE executions SET lease_until = $1"
-    )
-    .bind(Utc::now() - chrono::Duration::seconds(1))
-    .execute(c)
-    .await
-    .map(|_| ()))
-    .unwrap();
+    expire_leases(&w.db).await;
     assert!(runner(&w, "b").tick().await.unwrap());
     assert_eq!(status(&w).await, JobStatus::Succeeded);
     dead.carry_out(&claim).await.unwrap();

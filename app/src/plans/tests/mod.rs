@@ -6,6 +6,7 @@ mod derived;
 mod four_eyes;
 mod lifecycle;
 mod timing;
+mod versions;
 
 use chrono::{Datelike, Duration, Utc};
 
@@ -115,6 +116,11 @@ async fn current(db: &Db, plan_id: i64) -> (i32, String) {
 }
 
 async fn submit(db: &Db, w: &World) {
+    try_submit(db, w).await.unwrap();
+}
+
+/// Submits the plan's current revision as its requester.
+async fn try_submit(db: &Db, w: &World) -> Result<(), PlanError> {
     let (rev, _) = current(db, w.plan_id).await;
     service::submit(
         db,
@@ -126,7 +132,6 @@ async fn submit(db: &Db, w: &World) {
         Utc::now(),
     )
     .await
-    .unwrap();
 }
 
 async fn approve(db: &Db, plan_id: i64, who: &Actor, key: &str) -> Result<Outcome, PlanError> {

@@ -179,18 +179,7 @@ async fn a_plan_no_window_can_ever_serve_is_refused_at_submit(t: &TestDb) {
         .unwrap()
         .unwrap();
     tx.commit().await.unwrap();
-    let (rev, _) = current(&t.db, w.plan_id).await;
-    let Err(PlanError::Refused(m)) = service::submit(
-        &t.db,
-        &Ctx::system(),
-        &w.requester,
-        w.plan_id,
-        rev,
-        None,
-        Utc::now(),
-    )
-    .await
-    else {
+    let Err(PlanError::Refused(m)) = try_submit(&t.db, &w).await else {
         panic!("refused")
     };
     assert!(m.contains("could never start"), "{m}");
