@@ -193,6 +193,16 @@ impl Tx {
         }
         Ok(())
     }
+
+    /// Rolls back now. Dropping a transaction also rolls it back, but only once its connection
+    /// is next touched: until then its row locks hold (a `SKIP LOCKED` claim passes the row by).
+    pub async fn rollback(self) -> Result<(), DbError> {
+        match self {
+            Self::Sqlite(tx) => tx.rollback().await?,
+            Self::Postgres(tx) => tx.rollback().await?,
+        }
+        Ok(())
+    }
 }
 
 impl std::fmt::Debug for DbSettings {

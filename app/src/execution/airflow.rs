@@ -289,6 +289,45 @@ impl Connector for Airflow {
             other => Ok(Polled::Waiting(other.to_string())),
         }
     }
+
+    async fn stop(&self, http: &mut Http, call: &Call) -> Result<String, Failure> {
+        self.stop_run(http, call).await
+    }
+}
+
+impl Airflow {
+    /// Marks a queued or running run failed (Airflow then stops its tasks within seconds); a run
+    /// that already ended, or never came to exist, is left as it is.
+    async fn stop_run(&self, http: &mut Http, call: &Call) -> Result<String, Failure> {
+        let dag = run_dag(call)?;
+        let path = run_path(dag, &call.key);
+        let reply = self.call(http, Method::GET, &path, None).await?;
+        match reply.status {
+            404 => {
+                return Ok(format!(
+                    "Airflow has no run `{}`: nothing was left running.",
+                    call.key
+                ))
+            }
+            _ if !reply.ok() => return Err(refused(reply.status, &reply)),
+            _ => {}
+        }
+        if let Some(ended @ ("success" | "failed")) = reply.json()["state"].as_str() {
+            return Ok(format!(
+                "Run `{}` had already ended ({ended}): nothing to stop.",
+                call.key
+            ));
+        }
+        let body = json!({ "state": "failed", "note": "Aborted in Rollgate" });
+        let reply = self.call(http, Method::PATCH, &path, Some(&body)).await?;
+        match reply.ok() {
+            true => Ok(format!(
+                "Marked run `{}` of DAG `{dag}` failed; Airflow stops its running task within seconds.",
+                call.key
+            )),
+            false => Err(refused(reply.status, &reply)),
+        }
+    }
 }
 
 fn run_path(dag: &str, run: &str) -> String {

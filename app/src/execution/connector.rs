@@ -54,4 +54,12 @@ impl<T: Into<String>> From<T> for Failure {
 pub trait Connector: Send + Sync {
     async fn start(&self, http: &mut Http, call: &Call) -> Result<Started, Failure>;
     async fn poll(&self, http: &mut Http, call: &Call) -> Result<Polled, Failure>;
+
+    /// After an abort: stops the remote run a step started, if it is still going. `Ok` says
+    /// what was done (or that nothing needed doing); `Err` why it could not be stopped.
+    async fn stop(&self, _http: &mut Http, _call: &Call) -> Result<String, Failure> {
+        Err(Failure(
+            "This connector cannot stop a run: stop it on the far side by hand.".into(),
+        ))
+    }
 }

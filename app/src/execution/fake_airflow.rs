@@ -33,6 +33,8 @@ pub struct Run {
     pub conf: Value,
     pub polls: u32,
     pub fail: bool,
+    /// Set by a PATCH of the run's state (an abort marks it failed).
+    pub marked: Option<String>,
 }
 
 #[derive(Debug, Default)]
@@ -197,6 +199,7 @@ fn answer(
                     conf: conf.clone(),
                     polls: 0,
                     fail,
+                    marked: None,
                 },
             );
             reply(
@@ -208,13 +211,34 @@ fn answer(
             // As Airflow does, a run of a paused DAG stays queued.
             let paused = s.paused.get(dag.as_str()).copied().unwrap_or(false);
             match s.runs.get_mut(&(dag.clone(), run.to_string())) {
-                Some(r) if paused => reply(
+                Some(r) if paused && r.marked.is_none() => reply(
                     200,
                     json!({"dag_run_id": run, "dag_id": dag, "state": "queued", "conf": r.conf}),
                 ),
                 Some(r) => {
                     r.polls += 1;
-                    let state = run_state(r);
+                    let state = run_state(r).to_string();
+                    reply(
+                        200,
+                        json!({"dag_run_id": run, "dag_id": dag, "state": state, "conf": r.conf}),
+                    )
+                }
+                None => reply(
+                    404,
+                    json!({"detail": format!("The DagRun with dag_id: `{dag}` and run_id: `{run}` was not found")}),
+                ),
+            }
+        }
+        (Method::PATCH, ["dagRuns", run]) => {
+            let Some(state @ ("queued" | "success" | "failed")) = body["state"].as_str() else {
+                return reply(
+                    422,
+                    json!({"detail": [{"type": "enum", "loc": ["body", "state"]}]}),
+                );
+            };
+            match s.runs.get_mut(&(dag.clone(), run.to_string())) {
+                Some(r) => {
+                    r.marked = Some(state.to_string());
                     reply(
                         200,
                         json!({"dag_run_id": run, "dag_id": dag, "state": state, "conf": r.conf}),
@@ -252,8 +276,12 @@ fn answer(
     }
 }
 
-/// queued, then running, then success — or failed when the run was set to fail.
-fn run_state(r: &Run) -> &'static str {
+/// queued, then running, then success — or failed when the run was set to fail; a state set by
+/// a PATCH wins.
+fn run_state(r: &Run) -> &str {
+    if let Some(m) = &r.marked {
+        return m;
+    }
     match r.polls {
         0 | 1 => "queued",
         2 => "running",

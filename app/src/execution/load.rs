@@ -65,6 +65,19 @@ pub async fn page(db: &Db, viewer: &CurrentUser, id: i64) -> Result<ExecutionPag
                     ),
                     None,
                 ),
+                (StepKind::Undo(p), Some(r)) => (
+                    match &r.action {
+                        Action::PauseDag => format!(
+                            "Undo step {p}: unpause {}",
+                            r.binding
+                                .as_ref()
+                                .map(|b| b.describe(&Action::UnpauseDag))
+                                .unwrap_or_else(|| "the production DAG".into())
+                        ),
+                        _ => format!("Undo step {p}: stop its run if it is still going"),
+                    },
+                    None,
+                ),
                 _ => ("Unknown row".to_string(), None),
             };
             StepView {
@@ -74,7 +87,8 @@ pub async fn page(db: &Db, viewer: &CurrentUser, id: i64) -> Result<ExecutionPag
                 row_number: s.row_number,
                 title,
                 component: row.map(|r| r.component.clone()).unwrap_or_default(),
-                is_check: s.kind() != StepKind::Action,
+                is_check: matches!(s.kind(), StepKind::Check(_)),
+                is_undo: matches!(s.kind(), StepKind::Undo(_)),
                 manual_instructions: manual,
                 state: s.state(),
                 retries: s.retries,

@@ -22,6 +22,8 @@ pub mod service;
 #[cfg(feature = "ssr")]
 pub mod steps;
 #[cfg(feature = "ssr")]
+pub mod undo;
+#[cfg(feature = "ssr")]
 pub mod webhook;
 
 #[cfg(all(test, feature = "ssr"))]

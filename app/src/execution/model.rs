@@ -13,6 +13,9 @@ pub enum JobStatus {
     /// A step or check failed: an operator retries, skips or aborts.
     Halted,
     Succeeded,
+    /// An operator aborted it; the worker is undoing what it did (unpausing the DAGs it paused,
+    /// stopping its in-flight runs).
+    Aborting,
     /// Stopped for good by an operator.
     Aborted,
 }
@@ -24,6 +27,7 @@ impl JobStatus {
             Self::Running => "running",
             Self::Halted => "halted",
             Self::Succeeded => "succeeded",
+            Self::Aborting => "aborting",
             Self::Aborted => "aborted",
         }
     }
@@ -34,6 +38,7 @@ impl JobStatus {
             Self::Running,
             Self::Halted,
             Self::Succeeded,
+            Self::Aborting,
             Self::Aborted,
         ]
         .into_iter()
@@ -46,6 +51,7 @@ impl JobStatus {
             Self::Running => "Running",
             Self::Halted => "Halted: needs an operator",
             Self::Succeeded => "Rolled back",
+            Self::Aborting => "Aborting: undoing what it did",
             Self::Aborted => "Aborted",
         }
     }
@@ -129,6 +135,8 @@ pub struct StepView {
     pub title: String,
     pub component: String,
     pub is_check: bool,
+    /// Run after an abort to undo an earlier step.
+    pub is_undo: bool,
     pub manual_instructions: Option<String>,
     pub state: StepState,
     pub retries: i32,

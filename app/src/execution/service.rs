@@ -8,6 +8,8 @@ use serde_json::json;
 use super::{
     model::{JobStatus, StepState},
     repo::{self, Evidence, StepRow, StepUpdate},
+    steps::StepKind,
+    undo::undos,
     wake,
 };
 use crate::{
@@ -66,19 +68,46 @@ pub async fn operate(
         )]));
     }
     let mut tx = db.begin().await?;
-    let job = repo::lock_job(&mut tx, job_id).await?;
+    // A refused action releases the row lock at once, so the worker's next claim sees the job.
+    match operate_locked(&mut tx, ctx, job_id, step_id, op, note, now).await {
+        Ok(()) => {
+            tx.commit().await?;
+            wake();
+            Ok(())
+        }
+        Err(e) => {
+            tx.rollback().await?;
+            Err(e)
+        }
+    }
+}
+
+async fn operate_locked(
+    tx: &mut Tx,
+    ctx: &Ctx,
+    job_id: i64,
+    step_id: Option<i64>,
+    op: Operation,
+    note: &str,
+    now: DateTime<Utc>,
+) -> Result<(), PlanError> {
+    let job = repo::lock_job(tx, job_id).await?;
     if job.status().is_final() {
         return Err(PlanError::Refused(format!(
             "This rollback is {}: nothing more can be done.",
             job.status().label().to_lowercase()
         )));
     }
-    if op == Operation::Abort {
-        abort(&mut tx, ctx, &job, note, now).await?;
-        tx.commit().await?;
-        return Ok(());
+    if job.status() == JobStatus::Aborting {
+        return Err(PlanError::Refused(
+            "This rollback was aborted and is undoing what it did: nothing more can be done."
+                .into(),
+        ));
     }
-    let steps = repo::steps(&mut Conn::Tx(&mut tx), job_id).await?;
+    if op == Operation::Abort {
+        return abort(tx, ctx, &job, note, now).await;
+    }
+    let steps = repo::steps(&mut Conn::Tx(tx), job_id).await?;
     let step = steps
         .iter()
         .find(|s| Some(s.id) == step_id)
@@ -92,7 +121,7 @@ pub async fn operate(
                 StepState::Failed,
                 "retried",
             )?;
-            repo::retry_step(&mut tx, step.id, now).await?;
+            repo::retry_step(tx, step.id, now).await?;
             "execution.step_retried"
         }
         Operation::Skip => {
@@ -109,7 +138,7 @@ pub async fn operate(
                 remote_ref: None,
                 values_json: None,
             };
-            repo::set_step(&mut tx, step.id, &update, now).await?;
+            repo::set_step(tx, step.id, &update, now).await?;
             "execution.step_skipped"
         }
         Operation::CompleteManual => {
@@ -130,7 +159,7 @@ pub async fn operate(
                 remote_ref: None,
                 values_json: None,
             };
-            repo::set_step(&mut tx, step.id, &update, now).await?;
+            repo::set_step(tx, step.id, &update, now).await?;
             "execution.step_completed"
         }
         Operation::Abort => unreachable!("handled above"),
@@ -141,21 +170,14 @@ pub async fn operate(
         note: operator_note(ctx, action, note),
         ..Default::default()
     };
-    repo::add_evidence(&mut tx, job_id, step.id, &[evidence]).await?;
+    repo::add_evidence(tx, job_id, step.id, &[evidence]).await?;
     // Claimable at once: the worker picks it up where it stopped.
-    repo::set_job(&mut tx, job_id, JobStatus::Running, Some(now), "", now).await?;
+    repo::set_job(tx, job_id, JobStatus::Running, Some(now), "", now).await?;
     if job.status() == JobStatus::Halted {
-        plans_repo::set_state(
-            &mut tx,
-            job.plan_id,
-            PlanStatus::Executing,
-            job.revision,
-            now,
-        )
-        .await?;
+        plans_repo::set_state(tx, job.plan_id, PlanStatus::Executing, job.revision, now).await?;
     }
     append(
-        &mut tx,
+        tx,
         ctx,
         NewAuditEvent {
             action,
@@ -166,9 +188,7 @@ pub async fn operate(
         },
     )
     .await?;
-    super::notify_others(&mut tx).await?;
-    tx.commit().await?;
-    wake();
+    super::notify_others(tx).await?;
     Ok(())
 }
 
@@ -195,6 +215,8 @@ fn expect(
     Ok(())
 }
 
+/// Stops the job for good. What it did that an abort should undo (DAGs it paused, runs still
+/// going) becomes undo steps the worker carries out while the job is `aborting`.
 async fn abort(
     tx: &mut Tx,
     ctx: &Ctx,
@@ -202,12 +224,31 @@ async fn abort(
     note: &str,
     now: DateTime<Utc>,
 ) -> Result<(), PlanError> {
-    let reason = format!("Aborted: {note}");
+    let steps = repo::steps(&mut Conn::Tx(tx), job.id).await?;
+    let body = plans_repo::revision(&mut Conn::Tx(tx), job.plan_id, job.revision)
+        .await?
+        .body()?;
+    let undo = undos(&steps, &body);
     repo::stop_running(tx, job.id, "Stopped: the rollback was aborted.", now).await?;
-    repo::set_job(tx, job.id, JobStatus::Aborted, None, &reason, now).await?;
+    let status = match undo.is_empty() {
+        true => JobStatus::Aborted,
+        false => {
+            repo::insert_steps(tx, job.id, &undo, now).await?;
+            JobStatus::Aborting
+        }
+    };
+    let reason = format!("Aborted: {note}");
+    repo::set_job(tx, job.id, status, None, &reason, now).await?;
     plans_repo::set_state(tx, job.plan_id, PlanStatus::Aborted, job.revision, now).await?;
     changes::service::move_status(tx, ctx, job.change_id, ChangeStatus::RollbackFailed, now)
         .await?;
+    let undoes: Vec<i32> = undo
+        .iter()
+        .filter_map(|s| match s.kind {
+            StepKind::Undo(p) => Some(p),
+            _ => None,
+        })
+        .collect();
     append(
         tx,
         ctx,
@@ -216,10 +257,13 @@ async fn abort(
             entity_type: "execution",
             entity_id: job.id.to_string(),
             before: json!({"status": job.status}),
-            after: json!({"status": "aborted", "reason": note}),
+            after: json!({"status": status.as_str(), "reason": note, "undo_steps": undoes}),
         },
     )
     .await?;
+    if !undo.is_empty() {
+        super::notify_others(tx).await?;
+    }
     Ok(())
 }
 

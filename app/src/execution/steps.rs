@@ -10,6 +10,9 @@ pub enum StepKind {
     Action,
     /// The row's check with this number, from 1.
     Check(i32),
+    /// After an abort: undoes the step at this position (unpauses the DAG it paused, stops the
+    /// run it started).
+    Undo(i32),
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -50,9 +50,9 @@ fn Execution() -> impl IntoView {
                         <a class="button button--quiet" href=format!("/changes/{}", p.change_id)>"The change"</a>
                     </PageHeader>
                     <Status p=p.clone() operate />
-                    {stages(&p).into_iter().map(|(stage, steps)| view! {
+                    {stages(&p).into_iter().map(|(stage, heading, steps)| view! {
                         <section class="panel" aria-labelledby=format!("stage-{stage}")>
-                            <h2 id=format!("stage-{stage}")>{format!("Stage {stage}")}</h2>
+                            <h2 id=format!("stage-{stage}")>{heading}</h2>
                             <ol class="steps">
                                 {steps.into_iter().map(|s| view! { <Step s p=p.clone() operate /> }).collect_view()}
                             </ol>
@@ -102,12 +102,20 @@ fn live_updates(
     });
 }
 
-fn stages(p: &Page) -> Vec<(i32, Vec<StepView>)> {
-    let mut out: Vec<(i32, Vec<StepView>)> = Vec::new();
+/// The steps by stage, then the undo steps an abort added (id 0) in a section of their own.
+fn stages(p: &Page) -> Vec<(i32, String, Vec<StepView>)> {
+    let mut out: Vec<(i32, String, Vec<StepView>)> = Vec::new();
     for s in &p.steps {
+        let stage = if s.is_undo { 0 } else { s.stage };
         match out.last_mut() {
-            Some((stage, list)) if *stage == s.stage => list.push(s.clone()),
-            _ => out.push((s.stage, vec![s.clone()])),
+            Some((at, _, list)) if *at == stage => list.push(s.clone()),
+            _ => {
+                let heading = match stage {
+                    0 => "After the abort: undoing what it did".to_string(),
+                    n => format!("Stage {n}"),
+                };
+                out.push((stage, heading, vec![s.clone()]))
+            }
         }
     }
     out
@@ -120,7 +128,7 @@ fn short(hash: &str) -> String {
 fn job_badge(s: JobStatus) -> impl IntoView {
     let class = match s {
         JobStatus::Succeeded => "badge badge--ok",
-        JobStatus::Halted | JobStatus::Aborted => "badge badge--danger",
+        JobStatus::Halted | JobStatus::Aborting | JobStatus::Aborted => "badge badge--danger",
         _ => "badge",
     };
     view! { <span class=class>{s.label()}</span> }
@@ -254,12 +262,13 @@ pub fn ExecutionsPage() -> impl IntoView {
     view! { <Authorized permission=Permission::Read children=|_: CurrentUser| view! { <Executions /> } /> }
 }
 
-const STATUSES: [(&str, &str); 6] = [
+const STATUSES: [(&str, &str); 7] = [
     ("", "Any status"),
     ("scheduled", "Scheduled"),
     ("running", "Running"),
     ("halted", "Halted: needs an operator"),
     ("succeeded", "Rolled back"),
+    ("aborting", "Aborting"),
     ("aborted", "Aborted"),
 ];
 

@@ -15,6 +15,7 @@ Adapt it to restore your data. What Rollgate relies on:
 Test knobs (for Rollgate's own integration tests, harmless elsewhere):
   report            dict reported instead of the computed values
   fail_until_retry  the run fails while Rollgate's retry number is below it (0 = never)
+  hold_seconds      the task waits this long before it starts (an abort mid-run is tested)
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import time
 from datetime import datetime, timezone
 
 from airflow.sdk import DAG, Param, get_current_context, task
@@ -44,6 +46,7 @@ with DAG(
         "undo_version": Param("", type="string"),
         "report": Param({}, type="object"),
         "fail_until_retry": Param(0, type="integer", minimum=0),
+        "hold_seconds": Param(0, type="integer", minimum=0, maximum=600),
     },
     default_args={"retries": 0},
 ) as dag:
@@ -54,6 +57,7 @@ with DAG(
         params = dict(ctx["params"])
         conf = dict(ctx["dag_run"].conf or {})
         retry = int((conf.get("rollgate") or {}).get("retry", 0))
+        time.sleep(int(params["hold_seconds"]))
         record = {"run_id": ctx["run_id"], "conf": conf, "at": datetime.now(timezone.utc).isoformat()}
         os.makedirs(OUT, exist_ok=True)
         with open(os.path.join(OUT, "orders_etl_rollback.jsonl"), "a") as f:

@@ -112,8 +112,9 @@ pub async fn list(
     .await)?)
 }
 
-/// Takes the next due job: a scheduled one whose start has come, or a running one whose lease
-/// expired (its worker died). Returns its id and whether it was scheduled (first start).
+/// Takes the next due job: a scheduled one whose start has come, a running one whose lease
+/// expired (its worker died), or an aborted one with undo steps to carry out. Returns its id and
+/// its status before the claim (scheduled: its first start).
 /// PostgreSQL skips rows other workers have locked; SQLite has a single writer.
 pub async fn claim(
     tx: &mut Tx,
@@ -121,7 +122,7 @@ pub async fn claim(
     owner: &str,
     now: DateTime<Utc>,
     lease: Duration,
-) -> Result<Option<(i64, bool)>, DbError> {
+) -> Result<Option<(i64, JobStatus)>, DbError> {
     let lock = match backend {
         Backend::Postgres => " FOR UPDATE SKIP LOCKED",
         Backend::Sqlite => "",
@@ -129,6 +130,7 @@ pub async fn claim(
     let pick = format!(
         "SELECT id, status FROM executions \
          WHERE (status = 'scheduled' AND run_after <= $1) OR (status = 'running' AND lease_until <= $1) \
+            OR (status = 'aborting' AND (lease_until IS NULL OR lease_until <= $1)) \
          ORDER BY run_after, id LIMIT 1{lock}"
     );
     let found: Option<(i64, String)> = tx_run!(tx, |c| sqlx::query_as(&pick)
@@ -138,7 +140,8 @@ pub async fn claim(
     let Some((id, status)) = found else {
         return Ok(None);
     };
-    let sql = "UPDATE executions SET status = 'running', lease_owner = $1, lease_until = $2, \
+    let sql = "UPDATE executions SET status = CASE WHEN status = 'aborting' THEN 'aborting' ELSE 'running' END, \
+               lease_owner = $1, lease_until = $2, \
                started_at = COALESCE(started_at, $3), updated_at = $3 WHERE id = $4";
     tx_run!(tx, |c| sqlx::query(sql)
         .bind(owner)
@@ -148,7 +151,10 @@ pub async fn claim(
         .execute(c)
         .await
         .map(|_| ()))?;
-    Ok(Some((id, status == "scheduled")))
+    Ok(Some((
+        id,
+        JobStatus::parse(&status).unwrap_or(JobStatus::Running),
+    )))
 }
 
 /// Extends the lease; false when the job is no longer ours (aborted, or taken over).
@@ -158,7 +164,7 @@ pub async fn renew(
     owner: &str,
     until: DateTime<Utc>,
 ) -> Result<bool, DbError> {
-    let sql = "UPDATE executions SET lease_until = $1 WHERE id = $2 AND lease_owner = $3 AND status = 'running'";
+    let sql = "UPDATE executions SET lease_until = $1 WHERE id = $2 AND lease_owner = $3 AND status IN ('running', 'aborting')";
     Ok(tx_run!(tx, |c| sqlx::query(sql)
         .bind(until)
         .bind(id)

@@ -18,12 +18,13 @@ pub async fn insert_steps(
     steps: &[NewStep],
     now: DateTime<Utc>,
 ) -> Result<(), DbError> {
-    let sql = "INSERT INTO execution_steps (execution_id, position, stage, row_number, kind, check_number, updated_at) \
-               VALUES ($1, $2, $3, $4, $5, $6, $7)";
+    let sql = "INSERT INTO execution_steps (execution_id, position, stage, row_number, kind, check_number, undoes, updated_at) \
+               VALUES ($1, $2, $3, $4, $5, $6, $7, $8)";
     for s in steps {
-        let (kind, check) = match s.kind {
-            StepKind::Action => ("action", None),
-            StepKind::Check(n) => ("check", Some(n)),
+        let (kind, check, undoes) = match s.kind {
+            StepKind::Action => ("action", None, None),
+            StepKind::Check(n) => ("check", Some(n), None),
+            StepKind::Undo(p) => ("undo", None, Some(p)),
         };
         tx_run!(tx, |c| sqlx::query(sql)
             .bind(job)
@@ -32,6 +33,7 @@ pub async fn insert_steps(
             .bind(s.row_number)
             .bind(kind)
             .bind(check)
+            .bind(undoes)
             .bind(now)
             .execute(c)
             .await
@@ -48,6 +50,7 @@ pub struct StepRow {
     pub row_number: i32,
     pub kind: String,
     pub check_number: Option<i32>,
+    pub undoes: Option<i32>,
     pub state: String,
     pub retries: i32,
     pub remote_ref: Option<String>,
@@ -63,15 +66,16 @@ impl StepRow {
     }
 
     pub fn kind(&self) -> StepKind {
-        match self.check_number {
-            Some(n) if self.kind == "check" => StepKind::Check(n),
+        match (self.kind.as_str(), self.check_number, self.undoes) {
+            ("check", Some(n), _) => StepKind::Check(n),
+            ("undo", _, Some(p)) => StepKind::Undo(p),
             _ => StepKind::Action,
         }
     }
 }
 
 pub async fn steps(conn: &mut Conn<'_>, job: i64) -> Result<Vec<StepRow>, DbError> {
-    let sql = "SELECT id, position, stage, row_number, kind, check_number, state, retries, remote_ref, values_json, \
+    let sql = "SELECT id, position, stage, row_number, kind, check_number, undoes, state, retries, remote_ref, values_json, \
                message, started_at, finished_at FROM execution_steps WHERE execution_id = $1 ORDER BY position";
     Ok(conn_run!(conn, |c| sqlx::query_as(sql)
         .bind(job)

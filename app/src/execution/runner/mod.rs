@@ -5,6 +5,7 @@
 
 mod actions;
 mod calls;
+mod undo;
 mod windows;
 
 use std::{collections::HashMap, sync::Arc, time::Duration as StdDuration};
@@ -100,6 +101,9 @@ impl Runner {
     pub async fn carry_out(&self, claim: &Claim) -> Result<(), PlanError> {
         let id = claim.id;
         let mut job = self.load(claim).await?;
+        if job.row.status() == JobStatus::Aborting {
+            return self.undo_all(&mut job).await;
+        }
         let started = repo::steps(&mut Conn::Db(&self.db), id)
             .await?
             .iter()
@@ -129,11 +133,17 @@ impl Runner {
         let now = Utc::now();
         let lease = format!("{}/{}", self.owner, uuid::Uuid::new_v4().simple());
         let mut tx = self.db.begin().await?;
-        let Some((id, first)) =
+        let Some((id, was)) =
             repo::claim(&mut tx, self.db.backend(), &lease, now, self.settings.lease).await?
         else {
             return Ok(None);
         };
+        if was == JobStatus::Aborting {
+            // Undoing an aborted job restores production: it does not wait for a window.
+            tx.commit().await?;
+            return Ok(Some(Claim { id, lease }));
+        }
+        let first = was == JobStatus::Scheduled;
         // Every start — first claim, takeover, an operator's retry or resume — meets the windows.
         if let Some(wait) = windows::window_closed(&mut tx, id, now).await? {
             tx.commit().await?;
@@ -215,6 +225,7 @@ impl Runner {
         match step.kind() {
             StepKind::Action => self.action(job, &step, &row).await,
             StepKind::Check(n) => self.check(job, &step, &row, n, &steps).await,
+            StepKind::Undo(_) => Ok(Flow::Stop), // only an aborting job has these: undo_all
         }
     }
 

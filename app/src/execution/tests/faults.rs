@@ -83,6 +83,7 @@ async fn a_foreign_run_holding_the_run_id_halts_the_rollback() {
             conf: json!({"rollgate": {"execution_id": 999}}),
             polls: 0,
             fail: false,
+            marked: None,
         },
     );
     assert!(runner(&w, "a").tick().await.unwrap());

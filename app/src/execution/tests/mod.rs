@@ -1,6 +1,7 @@
 //! Execution tests: the worker against a real local HTTP server speaking Airflow 3's wire format
 //! (faults injected per call), on SQLite and (twins) PostgreSQL, and against a real Airflow.
 
+mod abort;
 mod approved;
 mod faults;
 mod flow;

@@ -139,6 +139,12 @@ async fn an_abort_is_final_and_needs_a_reason() {
     )
     .await
     .unwrap();
+    assert_eq!(
+        status(&w).await,
+        JobStatus::Aborting,
+        "it unpauses the DAG first"
+    );
+    assert!(runner(&w, "a").tick().await.unwrap());
     assert_eq!(status(&w).await, JobStatus::Aborted);
     let change = changes_repo::get(&mut Conn::Db(&w.db), w.change)
         .await

@@ -220,3 +220,67 @@ async fn against_real_airflow_a_clear_and_re_run_starts_and_finishes_a_run_of_th
         .any(|(_, e)| e.method == "POST" && e.url.ends_with("/api/v2/dags/orders_etl/dagRuns")));
     t.finish().await;
 }
+
+/// An abort while the rollback run is going marks that run failed in Airflow and unpauses the
+/// production DAG the plan paused, each as a recorded undo step.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn against_real_airflow_an_abort_mid_run_marks_the_run_failed_and_unpauses_the_dag() {
+    let Some(url) = real_airflow() else { return };
+    let t = sqlite().await;
+    let w = world_at(&t.db, Some((&url, "runner", "runner")), |c| {
+        let slow = Action::TriggerRollback {
+            params: json!({"hold_seconds": 120}).to_string(),
+        };
+        vec![
+            Stage {
+                rows: vec![row(c.etl, Action::PauseDag, vec![])],
+            },
+            Stage {
+                rows: vec![row(c.etl, slow, vec![Check::RunSucceeded])],
+            },
+        ]
+    })
+    .await;
+    let worker = real_runner(&w);
+    let busy = tokio::spawn(async move { worker.tick().await });
+    let mut polled = false;
+    for _ in 0..120 {
+        let steps = repo::steps(&mut Conn::Db(&w.db), w.job).await.unwrap();
+        if steps
+            .get(1)
+            .is_some_and(|s| s.message.starts_with("The run is"))
+        {
+            polled = true;
+            break;
+        }
+        tokio::time::sleep(StdDuration::from_millis(500)).await;
+    }
+    assert!(polled, "the rollback run was started and polled");
+    operate(
+        &w.db,
+        &ctx(&w),
+        w.job,
+        None,
+        Operation::Abort,
+        "Wrong snapshot",
+        Utc::now(),
+    )
+    .await
+    .unwrap();
+    busy.await.unwrap().unwrap();
+    assert!(real_runner(&w).tick().await.unwrap());
+    let steps = repo::steps(&mut Conn::Db(&w.db), w.job).await.unwrap();
+    let messages: Vec<&str> = steps.iter().map(|s| s.message.as_str()).collect();
+    assert_eq!(status(&w).await, JobStatus::Aborted, "{messages:?}");
+    let evidence = repo::evidence(&mut Conn::Db(&w.db), w.job).await.unwrap();
+    assert!(
+        evidence.iter().any(|(_, e)| e.method == "PATCH"
+            && e.url.contains("/dagRuns/rg-")
+            && e.response_body.contains("\"state\":\"failed\"")),
+        "{messages:?}"
+    );
+    assert!(evidence.iter().any(|(_, e)| e.method == "PATCH"
+        && e.url.ends_with("/api/v2/dags/orders_etl")
+        && e.response_body.contains("\"is_paused\":false")));
+    t.finish().await;
+}
