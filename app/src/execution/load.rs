@@ -39,7 +39,7 @@ pub async fn page(db: &Db, viewer: &CurrentUser, id: i64) -> Result<ExecutionPag
         });
     }
     let status = job.status();
-    let waiting_for_person = status == JobStatus::Running && job.lease_until.is_none();
+    let waiting_for_person = status == JobStatus::Running && job.lease_owner.is_none();
     let steps: Vec<StepView> = rows
         .iter()
         .map(|s| {

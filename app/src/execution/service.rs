@@ -142,7 +142,7 @@ async fn operate_locked(
             "execution.step_skipped"
         }
         Operation::CompleteManual => {
-            let waiting = job.status() == JobStatus::Running && job.lease_until.is_none();
+            let waiting = job.status() == JobStatus::Running && job.lease_owner.is_none();
             if !waiting || step.state() != StepState::Running || step.kind != "action" {
                 return Err(PlanError::Refused(
                     "This step is not waiting for a person.".into(),

@@ -123,6 +123,7 @@ mod tests {
             owner: "ana".into(),
             restore: None,
             binding: None,
+            deadline_minutes: None,
         }
     }
 

@@ -67,6 +67,7 @@ mod tests {
             owner: "ana".into(),
             restore: None,
             binding: None,
+            deadline_minutes: None,
         }
     }
 

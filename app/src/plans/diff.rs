@@ -80,6 +80,12 @@ pub fn row_fields(row: &Row) -> Vec<(&'static str, String)> {
                 .join("; "),
         ),
         ("Flagging", row.flagging.clone()),
+        (
+            "Deadline",
+            row.deadline_minutes
+                .map(|m| format!("{m} min"))
+                .unwrap_or_default(),
+        ),
         ("Owner", row.owner.clone()),
         (
             "Restores",

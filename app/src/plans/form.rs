@@ -35,6 +35,9 @@ pub struct RowForm {
     pub retention: String,
     #[serde(default)]
     pub retention_hours: String,
+    /// Minutes the action may take; empty for the default.
+    #[serde(default)]
+    pub deadline_minutes: String,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -302,6 +305,13 @@ fn row_from(f: &RowForm, s: usize, r: usize) -> Result<Row, Vec<FieldError>> {
             }
         }
     };
+    let deadline_minutes = match deadline(&f.deadline_minutes) {
+        Ok(d) => d,
+        Err(m) => {
+            errors.push(FieldError::new(&row_field(s, r, "deadline_minutes"), m));
+            None
+        }
+    };
     if !errors.is_empty() {
         return Err(errors);
     }
@@ -315,7 +325,25 @@ fn row_from(f: &RowForm, s: usize, r: usize) -> Result<Row, Vec<FieldError>> {
         owner: f.owner.trim().to_string(),
         restore,
         binding: None,
+        deadline_minutes,
     })
+}
+
+/// The longest a row may wait: a week.
+pub const DEADLINE_MAX_MINUTES: u32 = 7 * 24 * 60;
+
+/// A row's deadline in minutes: empty for the default, else a whole number up to a week.
+fn deadline(raw: &str) -> Result<Option<u32>, String> {
+    let raw = raw.trim();
+    if raw.is_empty() {
+        return Ok(None);
+    }
+    match raw.parse::<u32>() {
+        Ok(m) if (1..=DEADLINE_MAX_MINUTES).contains(&m) => Ok(Some(m)),
+        _ => Err(format!(
+            "must be whole minutes from 1 to {DEADLINE_MAX_MINUTES} (a week), or empty for the default (2 h for a run, 24 h for a manual step)"
+        )),
+    }
 }
 
 /// The form a body is edited in (the inverse of `PlanForm::body` with `Op::Save`).
@@ -358,7 +386,27 @@ pub fn form_of(body: &PlanBody) -> PlanForm {
                     Some(Retention::Custom { hours }) => hours.to_string(),
                     _ => String::new(),
                 },
+                deadline_minutes: row
+                    .deadline_minutes
+                    .map(|m| m.to_string())
+                    .unwrap_or_default(),
             })
             .collect(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::deadline;
+
+    #[test]
+    fn a_deadline_is_whole_minutes_up_to_a_week_or_empty_for_the_default() {
+        assert_eq!(deadline(""), Ok(None));
+        assert_eq!(deadline(" 90 "), Ok(Some(90)));
+        assert_eq!(deadline("10080"), Ok(Some(10080)));
+        for bad in ["0", "10081", "1.5", "-3", "2h"] {
+            let err = deadline(bad).unwrap_err();
+            assert!(err.starts_with("must be whole minutes from 1 to 10080"), "{bad}: {err}");
+        }
     }
 }

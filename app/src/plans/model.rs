@@ -268,6 +268,10 @@ pub struct Row {
     /// The connector and DAG ids the action uses, for rows that call an orchestrator.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub binding: Option<Binding>,
+    /// How long the row's action may take, in minutes, before its step fails for an operator;
+    /// None: 2 h for a run, 24 h for a manual step. Absent from older revisions' hashes.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub deadline_minutes: Option<u32>,
 }
 
 /// Rows verified together before the next stage starts.

@@ -131,6 +131,7 @@ impl Proposal<'_> {
                     retention: Retention::SnowflakeTimeTravel,
                 }),
             binding: None,
+            deadline_minutes: None,
             action,
         }
     }

@@ -305,6 +305,7 @@ fn arb_row() -> impl Strategy<Value = Row> {
             owner: "o".into(),
             restore: None,
             binding: None,
+            deadline_minutes: None,
         })
 }
 

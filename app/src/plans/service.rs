@@ -423,6 +423,7 @@ pub async fn add_row(
             },
             restore: None,
             binding: None,
+            deadline_minutes: None,
         }],
     });
     save(db, ctx, editor, plan_id, base, body).await

@@ -28,8 +28,19 @@ impl Runner {
         row: &Row,
     ) -> Result<Flow, PlanError> {
         let now = Utc::now();
+        let own = row.deadline_minutes.map(|m| chrono::Duration::minutes(m.into()));
         if let Action::Manual { .. } = row.action {
-            // A person does it: the job waits, unleased, until they mark it done.
+            let limit = own.unwrap_or(self.settings.manual_deadline);
+            let deadline = step.started_at.unwrap_or(now) + limit;
+            if step.state() == StepState::Running && now >= deadline {
+                let late = Failure(format!(
+                    "No one marked it done within {}: do it, then retry the step to wait again, or abort.",
+                    span(limit)
+                ));
+                return self.settle(job, step, Err(late), None, Vec::new()).await;
+            }
+            // A person does it: the job waits, unowned, until they mark it done; at the
+            // deadline a worker claims it again and fails the step.
             let mut tx = self.db.begin().await?;
             if !repo::renew(&mut tx, job.row.id, &job.lease, now + self.settings.lease).await? {
                 return Ok(Flow::Stop);
@@ -51,7 +62,15 @@ impl Runner {
                 )
                 .await?;
             }
-            repo::set_job(&mut tx, job.row.id, JobStatus::Running, None, "", now).await?;
+            repo::set_job(
+                &mut tx,
+                job.row.id,
+                JobStatus::Running,
+                Some(deadline),
+                "",
+                now,
+            )
+            .await?;
             tx.commit().await?;
             return Ok(Flow::Stop);
         }
@@ -105,7 +124,8 @@ impl Runner {
         let outcome = match started {
             Ok(Started::Done(values)) => Ok(values),
             Ok(Started::Running) => {
-                match self.wait(job, step, &*connector, &mut http, &call).await? {
+                let limit = own.unwrap_or(self.settings.run_deadline);
+                match self.wait(job, step, &*connector, &mut http, &call, limit).await? {
                     Some(result) => result,
                     None => return Ok(Flow::Stop), // the lease is gone (aborted or taken over)
                 }
@@ -129,15 +149,16 @@ impl Runner {
         connector: &dyn Connector,
         http: &mut Http,
         call: &Call,
+        limit: chrono::Duration,
     ) -> Result<Option<Result<Option<Map<String, Value>>, Failure>>, PlanError> {
         let mut delay = self.settings.poll_first;
         let mut last = String::new();
-        let deadline = step.started_at.unwrap_or_else(Utc::now) + self.settings.run_deadline;
+        let deadline = step.started_at.unwrap_or_else(Utc::now) + limit;
         loop {
             if Utc::now() >= deadline {
                 return Ok(Some(Err(Failure(format!(
                     "No result within {}: Airflow run `{}` is still {}. Look at it in Airflow, then retry (a new run) or abort.",
-                    span(self.settings.run_deadline),
+                    span(limit),
                     call.key,
                     if last.is_empty() { "starting" } else { &last }
                 )))));

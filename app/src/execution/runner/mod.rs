@@ -40,8 +40,11 @@ pub struct RunnerSettings {
     /// Polling a remote run: first wait, doubling up to the longest.
     pub poll_first: StdDuration,
     pub poll_longest: StdDuration,
-    /// How long a remote run may take before its step fails for an operator.
+    /// How long a remote run may take before its step fails for an operator (a row's own
+    /// deadline wins).
     pub run_deadline: Duration,
+    /// How long a manual step may wait for its person (a row's own deadline wins).
+    pub manual_deadline: Duration,
 }
 
 impl Default for RunnerSettings {
@@ -52,6 +55,7 @@ impl Default for RunnerSettings {
             poll_first: StdDuration::from_millis(500),
             poll_longest: StdDuration::from_secs(10),
             run_deadline: Duration::hours(2),
+            manual_deadline: Duration::hours(24),
         }
     }
 }

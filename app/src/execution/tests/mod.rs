@@ -3,6 +3,7 @@
 
 mod abort;
 mod approved;
+mod deadlines;
 mod faults;
 mod flow;
 mod leases;
@@ -64,6 +65,7 @@ fn row(id: i64, action: Action, checks: Vec<Check>) -> Row {
         owner: "rita".into(),
         restore: None,
         binding: None,
+        deadline_minutes: None,
     }
 }
 

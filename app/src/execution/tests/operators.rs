@@ -213,7 +213,9 @@ async fn a_manual_step_waits_for_a_person_to_mark_it_done() {
     .await;
     assert!(runner(&w, "a").tick().await.unwrap());
     let job = repo::job(&mut Conn::Db(&w.db), w.job).await.unwrap();
-    assert_eq!((job.status(), job.lease_until), (JobStatus::Running, None));
+    assert_eq!((job.status(), job.lease_owner), (JobStatus::Running, None));
+    let deadline = job.lease_until.expect("claimed again at the manual step's deadline");
+    assert!(deadline > Utc::now() + chrono::Duration::hours(23), "24 h by default");
     assert!(
         !runner(&w, "a").tick().await.unwrap(),
         "nobody claims a job waiting for a person"

@@ -117,6 +117,7 @@ fn a_renamed_or_rebound_row_shows_in_the_comparison() {
             rollback_dag_id: Some("orders_etl_rollback".into()),
             ..Default::default()
         }),
+        deadline_minutes: None,
     };
     let body = |row: Row| PlanBody {
         reason: "x".into(),

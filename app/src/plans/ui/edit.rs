@@ -259,6 +259,7 @@ fn RowEditor(
                 {move || checks_error.get().map(|m| view! { <p class="field__error">{m}</p> })}
             </div>
             {text("flagging", "How reconciled data is flagged for consumers", row.flagging.clone(), false)}
+            {text("deadline_minutes", "Deadline in minutes (empty: 2 h for a run, 24 h for a manual step)", row.deadline_minutes.clone(), false)}
             <div class="plan-row__grid">
                 <TargetVersion i value=row.target_version.clone() versions error=err("target_version") />
                 {if row.retention == "declared" {
