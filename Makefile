@@ -17,7 +17,7 @@ PG_ADMIN_URL ?= postgres://postgres@127.0.0.1:5432/postgres
 PG_HOST ?= 127.0.0.1
 PG_PORT ?= 5432
 
-.PHONY: setup build run serve test test-rust test-e2e dbt-manifest airflow-up airflow-down bench release lint clean
+.PHONY: setup build run serve test test-rust test-e2e crash-short crash-test dbt-manifest airflow-up airflow-down bench release lint clean
 
 setup:
 	@server/scripts/setup.sh
@@ -32,7 +32,7 @@ run: build
 
 # Rust tests first: they rebuild the server binary (with dev-dependencies); cargo leptos build
 # then checks it and the WebAssembly before the browser tests.
-test: setup dbt-manifest airflow-up test-rust build test-e2e airflow-down
+test: setup dbt-manifest airflow-up test-rust build crash-short test-e2e airflow-down
 
 # A manifest written by real dbt (PyPI: dbt-core + dbt-duckdb) for the lineage import tests.
 # Required in CI; elsewhere a machine without PyPI skips those tests with a message.
@@ -51,7 +51,9 @@ test-rust: export ROLLGATE_AIRFLOW_URL = $(shell end2end/airflow/airflow.sh url 
 test-rust:
 	@if (exec 3<>/dev/tcp/$(PG_HOST)/$(PG_PORT)) 2>/dev/null; then \
 	  echo "==> Rust tests (PostgreSQL at $(PG_HOST):$(PG_PORT) answers: repository twins included)"; \
-	  RUSTFLAGS="$(DEV_RUSTFLAGS)" TEST_DATABASE_URL=$(PG_ADMIN_URL) cargo test -p app -p rollgate -- --include-ignored; \
+	  RUSTFLAGS="$(DEV_RUSTFLAGS)" TEST_DATABASE_URL=$(PG_ADMIN_URL) cargo test -p app -p rollgate -- --include-ignored && \
+	  echo "==> HTTP and REST suites again, on PostgreSQL" && \
+	  RUSTFLAGS="$(DEV_RUSTFLAGS)" TEST_DATABASE_URL=$(PG_ADMIN_URL) ROLLGATE_IT_BACKEND=postgres cargo test -p app -p rollgate --test api --test rest; \
 	elif [ -n "$$CI" ]; then \
 	  echo "error: CI runs the PostgreSQL twins, but nothing answers at $(PG_HOST):$(PG_PORT)" >&2; exit 1; \
 	else \
@@ -62,6 +64,28 @@ test-rust:
 test-e2e:
 	@echo "==> Browser tests in Chromium: JavaScript off, then hydrated"
 	cd end2end && npx playwright test
+
+# The crash test: `rollgate serve` killed with SIGKILL at random moments (many mid-call) while
+# approvals and rollbacks run against a counting Airflow-wire server; it checks nothing
+# acknowledged is lost, every job finishes, no remote run is created twice, the audit chain
+# verifies. `make test` runs a short one; `make crash-test` the full one (about 15 minutes).
+CRASH = ./target/debug/rollgate-crash
+crash-short:
+	@RUSTFLAGS="$(DEV_RUSTFLAGS)" cargo build -q -p rollgate --bin rollgate-crash
+	@echo "==> Crash test (short): kill -9 under load"
+	$(CRASH) --backend sqlite --flows 40 --kills 12
+	@if (exec 3<>/dev/tcp/$(PG_HOST)/$(PG_PORT)) 2>/dev/null; then \
+	  CRASH_PG_URL=$(PG_ADMIN_URL) $(CRASH) --backend postgres --flows 40 --kills 12 && \
+	  CRASH_PG_URL=$(PG_ADMIN_URL) $(CRASH) --backend postgres --flows 40 --kills 6 --instances 2; \
+	elif [ -n "$$CI" ]; then \
+	  echo "error: CI runs the crash test on PostgreSQL, but nothing answers at $(PG_HOST):$(PG_PORT)" >&2; exit 1; \
+	else echo "warning: no PostgreSQL at $(PG_HOST):$(PG_PORT): the crash test ran on SQLite only"; fi
+
+crash-test: build
+	@RUSTFLAGS="$(DEV_RUSTFLAGS)" cargo build -q -p rollgate --bin rollgate-crash
+	$(CRASH) --backend sqlite --flows 1000 --kills 100
+	CRASH_PG_URL=$(PG_ADMIN_URL) $(CRASH) --backend postgres --flows 1000 --kills 100
+	CRASH_PG_URL=$(PG_ADMIN_URL) $(CRASH) --backend postgres --flows 200 --kills 20 --instances 2
 
 bench: setup
 	@echo "==> Release build (wasm-opt from end2end/node_modules), then the benchmark"

@@ -210,6 +210,15 @@ impl Settings {
         if let Some(v) = var("ROLLGATE_WORKER") {
             self.worker.enabled = parse("ROLLGATE_WORKER", v)?;
         }
+        if let Some(v) = var("ROLLGATE_WORKER_CONCURRENCY") {
+            self.worker.concurrency = parse("ROLLGATE_WORKER_CONCURRENCY", v)?;
+        }
+        if let Some(v) = var("ROLLGATE_WORKER_LEASE_SECONDS") {
+            self.worker.lease_seconds = parse("ROLLGATE_WORKER_LEASE_SECONDS", v)?;
+        }
+        if let Some(v) = var("ROLLGATE_WORKER_POLL_SECONDS") {
+            self.worker.poll_seconds = parse("ROLLGATE_WORKER_POLL_SECONDS", v)?;
+        }
         if let Some(v) = var("ROLLGATE_LOG_FORMAT") {
             self.log.format = v;
         }

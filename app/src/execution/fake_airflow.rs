@@ -1,6 +1,7 @@
-//! A real HTTP server for fault tests that speaks Airflow 3's wire format as recorded from a
-//! real instance (status codes, body shapes, 409 on a repeated run id, 401 "Token Expired"), with
-//! faults queued per call: a status code, a delay, or an expired token.
+//! A real HTTP server for fault tests and the crash test that speaks Airflow 3's wire format as
+//! recorded from a real instance (status codes, body shapes, 409 on a repeated run id, 401
+//! "Token Expired"), with faults queued per call: a status code, a delay, or an expired token.
+//! It counts what it was asked: every call, every run created, the calls in flight.
 
 use std::{
     collections::{HashMap, VecDeque},
@@ -24,7 +25,7 @@ pub enum Fault {
     Delay(Duration),
     /// Do the work, then answer late: the client times out although the call took effect.
     AnswerLate(Duration),
-    /// The token in use expires before this call.
+    /// Every token issued so far expires before this call.
     ExpireToken,
 }
 
@@ -43,7 +44,8 @@ pub struct Fake {
     pub runs: HashMap<(String, String), Run>,
     /// (method, path fragment) → fault, applied to the first matching call.
     pub faults: VecDeque<(Method, String, Fault)>,
-    pub token: String,
+    /// Tokens issued and not expired: as Airflow's JWTs, several are valid at once.
+    pub tokens: std::collections::HashSet<String>,
     pub logins: u32,
     /// How many of the next runs fail.
     pub fail_next: u32,
@@ -51,6 +53,11 @@ pub struct Fake {
     pub calls: Vec<String>,
     /// Webhook calls whose signature verified: (webhook-id, body).
     pub webhooks: Vec<(String, Value)>,
+    /// Every call to a DAG's runs waits this long before it is answered (a slow orchestrator,
+    /// so a crash lands mid-call).
+    pub pace: Duration,
+    /// Calls being answered right now.
+    pub in_flight: u32,
 }
 
 pub type Shared = Arc<Mutex<Fake>>;
@@ -64,8 +71,13 @@ pub const WEBHOOK_SECRET: &str = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw";
 pub async fn start() -> (String, Shared) {
     let state: Shared = Arc::new(Mutex::new(Fake::default()));
     let app = Router::new().fallback(handle).with_state(state.clone());
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let base = format!("http://{}", listener.local_addr().unwrap());
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("a free local port");
+    let base = format!(
+        "http://{}",
+        listener.local_addr().expect("a bound local address")
+    );
     tokio::spawn(async move { axum::serve(listener, app).await });
     (base, state)
 }
@@ -90,15 +102,32 @@ async fn handle(
     body: Bytes,
 ) -> Response {
     let path = uri.path().to_string();
-    let fault = {
+    state.lock().unwrap().in_flight += 1;
+    let response = handle_counted(&state, method, &path, &headers, &body).await;
+    state.lock().unwrap().in_flight -= 1;
+    response
+}
+
+async fn handle_counted(
+    state: &Shared,
+    method: Method,
+    path: &str,
+    headers: &HeaderMap,
+    body: &Bytes,
+) -> Response {
+    let (fault, pace) = {
         let mut s = state.lock().unwrap();
         s.calls.push(format!("{method} {path}"));
         let at = s
             .faults
             .iter()
             .position(|(m, p, _)| *m == method && path.contains(p.as_str()));
-        at.and_then(|i| s.faults.remove(i)).map(|(_, _, f)| f)
+        let pace = path.contains("/dagRuns").then_some(s.pace);
+        (at.and_then(|i| s.faults.remove(i)).map(|(_, _, f)| f), pace)
     };
+    if let Some(d) = pace.filter(|d| !d.is_zero()) {
+        tokio::time::sleep(d).await;
+    }
     let late = match fault {
         Some(Fault::AnswerLate(d)) => Some(d),
         _ => None,
@@ -111,10 +140,10 @@ async fn handle(
             );
         }
         Some(Fault::Delay(d)) => tokio::time::sleep(d).await,
-        Some(Fault::ExpireToken) => state.lock().unwrap().token = "expired".into(),
+        Some(Fault::ExpireToken) => state.lock().unwrap().tokens.clear(),
         Some(Fault::AnswerLate(_)) | None => {}
     }
-    let response = answer(&state, method, &path, &headers, &body);
+    let response = answer(state, method, path, headers, body);
     if let Some(d) = late {
         tokio::time::sleep(d).await;
     }
@@ -144,7 +173,8 @@ fn answer(
         if bearer.is_empty() {
             return reply(401, json!({"detail": "Not authenticated"}));
         }
-        if bearer != format!("Bearer {}", s.token) || s.token == "expired" {
+        let token = bearer.strip_prefix("Bearer ").unwrap_or_default();
+        if !s.tokens.contains(token) {
             return reply(401, json!({"detail": "Token Expired"}));
         }
     }
@@ -296,8 +326,9 @@ fn login(state: &Shared, body: &Value) -> Response {
     }
     let mut s = state.lock().unwrap();
     s.logins += 1;
-    s.token = format!("token-{}", s.logins);
-    reply(201, json!({"access_token": s.token.clone()}))
+    let token = format!("token-{}", s.logins);
+    s.tokens.insert(token.clone());
+    reply(201, json!({"access_token": token}))
 }
 
 /// A Standard Webhooks receiver: verifies the signature, then answers verification values.

@@ -26,8 +26,9 @@ pub mod undo;
 #[cfg(feature = "ssr")]
 pub mod webhook;
 
-#[cfg(all(test, feature = "ssr"))]
-mod fake_airflow;
+/// The Airflow-wire test server: the fault tests' and the crash test's orchestrator.
+#[cfg(feature = "ssr")]
+pub mod fake_airflow;
 #[cfg(all(test, feature = "ssr"))]
 mod tests;
 

@@ -406,7 +406,10 @@ mod tests {
         assert_eq!(deadline("10080"), Ok(Some(10080)));
         for bad in ["0", "10081", "1.5", "-3", "2h"] {
             let err = deadline(bad).unwrap_err();
-            assert!(err.starts_with("must be whole minutes from 1 to 10080"), "{bad}: {err}");
+            assert!(
+                err.starts_with("must be whole minutes from 1 to 10080"),
+                "{bad}: {err}"
+            );
         }
     }
 }

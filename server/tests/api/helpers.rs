@@ -26,7 +26,64 @@ static TRACING: LazyLock<()> = LazyLock::new(|| {
 pub struct TestApp {
     pub address: String,
     pub db: Db,
-    pub db_path: PathBuf,
+    /// The database the server uses: a fresh SQLite file, or with `ROLLGATE_IT_BACKEND=postgres`
+    /// a fresh PostgreSQL database on `TEST_DATABASE_URL`'s server (dropped afterwards).
+    pub db_url: String,
+    pub scratch: PathBuf,
+    _dropped: Option<DropDatabase>,
+}
+
+/// Drops a test's PostgreSQL database when the test ends.
+struct DropDatabase {
+    admin: String,
+    name: String,
+}
+
+impl Drop for DropDatabase {
+    fn drop(&mut self) {
+        let (admin, name) = (self.admin.clone(), self.name.clone());
+        let _ = std::thread::spawn(move || {
+            let rt = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()?;
+            rt.block_on(async {
+                let pool = sqlx::PgPool::connect(&admin).await?;
+                sqlx::query(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
+                    .execute(&pool)
+                    .await?;
+                Ok::<_, sqlx::Error>(())
+            })
+            .map_err(std::io::Error::other)
+        })
+        .join();
+    }
+}
+
+/// `ROLLGATE_IT_BACKEND=postgres` runs the suite on PostgreSQL (`make test` does both).
+async fn database(name: &str) -> (String, Option<DropDatabase>) {
+    if std::env::var("ROLLGATE_IT_BACKEND").as_deref() != Ok("postgres") {
+        let path = std::env::temp_dir().join(format!("{name}.db"));
+        return (format!("sqlite://{}", path.display()), None);
+    }
+    let admin = std::env::var("TEST_DATABASE_URL")
+        .expect("ROLLGATE_IT_BACKEND=postgres needs TEST_DATABASE_URL (a PostgreSQL admin URL)");
+    let pool = sqlx::PgPool::connect(&admin)
+        .await
+        .expect("the PostgreSQL test server answers");
+    sqlx::query(&format!("CREATE DATABASE {name}"))
+        .execute(&pool)
+        .await
+        .expect("a test database");
+    pool.close().await;
+    let base = admin.rsplit_once('/').map(|(b, _)| b).unwrap_or(&admin);
+    let url = format!("{base}/{name}");
+    (
+        url,
+        Some(DropDatabase {
+            admin,
+            name: name.to_string(),
+        }),
+    )
 }
 
 /// A signed-in (or anonymous) browser-like client: cookies kept, redirects not followed.
@@ -37,11 +94,12 @@ pub struct TestClient {
 
 pub async fn spawn_app() -> TestApp {
     LazyLock::force(&TRACING);
-    let db_path =
-        std::env::temp_dir().join(format!("rollgate-it-{}.db", uuid::Uuid::new_v4().simple()));
+    let name = format!("rollgate_it_{}", uuid::Uuid::new_v4().simple());
+    let (db_url, dropped) = database(&name).await;
+    let scratch = std::env::temp_dir().join(name);
     let mut settings = Settings::default();
     settings.application.port = 0;
-    settings.database.url = format!("sqlite://{}", db_path.display()).into();
+    settings.database.url = db_url.clone().into();
     settings.security.secret_key = Some(
         app::connectors::secret::SecretKey::generate()
             .to_base64()
@@ -56,7 +114,9 @@ pub async fn spawn_app() -> TestApp {
     TestApp {
         address,
         db,
-        db_path,
+        db_url,
+        scratch,
+        _dropped: dropped,
     }
 }
 

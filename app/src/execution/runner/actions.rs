@@ -28,7 +28,9 @@ impl Runner {
         row: &Row,
     ) -> Result<Flow, PlanError> {
         let now = Utc::now();
-        let own = row.deadline_minutes.map(|m| chrono::Duration::minutes(m.into()));
+        let own = row
+            .deadline_minutes
+            .map(|m| chrono::Duration::minutes(m.into()));
         if let Action::Manual { .. } = row.action {
             let limit = own.unwrap_or(self.settings.manual_deadline);
             let deadline = step.started_at.unwrap_or(now) + limit;
@@ -125,7 +127,10 @@ impl Runner {
             Ok(Started::Done(values)) => Ok(values),
             Ok(Started::Running) => {
                 let limit = own.unwrap_or(self.settings.run_deadline);
-                match self.wait(job, step, &*connector, &mut http, &call, limit).await? {
+                match self
+                    .wait(job, step, &*connector, &mut http, &call, limit)
+                    .await?
+                {
                     Some(result) => result,
                     None => return Ok(Flow::Stop), // the lease is gone (aborted or taken over)
                 }

@@ -21,9 +21,15 @@ async fn a_manual_step_nobody_marks_done_fails_at_its_deadline(t: &TestDb) {
     impatient.settings.manual_deadline = chrono::Duration::milliseconds(300);
     assert!(impatient.tick().await.unwrap());
     assert_eq!(status(&w).await, JobStatus::Running, "waiting for a person");
-    assert!(!impatient.tick().await.unwrap(), "not claimed before the deadline");
+    assert!(
+        !impatient.tick().await.unwrap(),
+        "not claimed before the deadline"
+    );
     tokio::time::sleep(StdDuration::from_millis(400)).await;
-    assert!(impatient.tick().await.unwrap(), "claimed again at the deadline");
+    assert!(
+        impatient.tick().await.unwrap(),
+        "claimed again at the deadline"
+    );
     assert_eq!(status(&w).await, JobStatus::Halted);
     let steps = repo::steps(&mut Conn::Db(&t.db), w.job).await.unwrap();
     assert_eq!(steps[0].state(), StepState::Failed);
@@ -93,7 +99,11 @@ async fn a_rows_own_deadline_wins_over_the_default_for_a_run(t: &TestDb) {
         "{}",
         steps[0].message
     );
-    assert_eq!(w.fake.lock().unwrap().runs.len(), 1, "the run was adopted, not started twice");
+    assert_eq!(
+        w.fake.lock().unwrap().runs.len(),
+        1,
+        "the run was adopted, not started twice"
+    );
 }
 backend_test!(
     row_deadline,

@@ -2,9 +2,7 @@
 
 use super::*;
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn server_errors_and_timeouts_are_retried_with_the_same_run_id() {
-    let t = sqlite().await;
+async fn server_errors_and_timeouts_are_retried_with_the_same_run_id(t: &TestDb) {
     let w = world(&t.db, |c| {
         let etl = c.etl;
         standard(etl, json!({"row_count": 5, "checksum": "abc"}))
@@ -35,12 +33,13 @@ async fn server_errors_and_timeouts_are_retried_with_the_same_run_id() {
     assert!(evidence
         .iter()
         .any(|(_, e)| e.status.is_none() && e.note.contains("time limit")));
-    t.finish().await;
 }
+backend_test!(
+    server_errors_and_timeouts_are_retried_with_the_same_run_id,
+    server_errors_and_timeouts_are_retried_with_the_same_run_id
+);
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_trigger_that_timed_out_but_took_effect_is_found_by_its_run_id_and_polled() {
-    let t = sqlite().await;
+async fn a_trigger_that_timed_out_but_took_effect_is_found_by_its_run_id_and_polled(t: &TestDb) {
     let w = world(&t.db, |c| {
         let etl = c.etl;
         standard(etl, json!({"row_count": 5, "checksum": "abc"}))
@@ -65,12 +64,13 @@ async fn a_trigger_that_timed_out_but_took_effect_is_found_by_its_run_id_and_pol
     };
     assert_eq!(runs, 1);
     assert_eq!(posts, 2, "the retry met a 409 and adopted the run");
-    t.finish().await;
 }
+backend_test!(
+    a_trigger_that_timed_out_but_took_effect_is_found_by_its_run_id_and_polled,
+    a_trigger_that_timed_out_but_took_effect_is_found_by_its_run_id_and_polled
+);
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_foreign_run_holding_the_run_id_halts_the_rollback() {
-    let t = sqlite().await;
+async fn a_foreign_run_holding_the_run_id_halts_the_rollback(t: &TestDb) {
     let w = world(&t.db, |c| standard(c.etl, json!({}))).await;
     let installation = repo::job(&mut Conn::Db(&w.db), w.job)
         .await
@@ -100,12 +100,13 @@ async fn a_foreign_run_holding_the_run_id_halts_the_rollback() {
         states(&w).await[..2],
         [StepState::Succeeded, StepState::Failed]
     );
-    t.finish().await;
 }
+backend_test!(
+    a_foreign_run_holding_the_run_id_halts_the_rollback,
+    a_foreign_run_holding_the_run_id_halts_the_rollback
+);
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_token_that_expires_mid_run_is_fetched_again_once() {
-    let t = sqlite().await;
+async fn a_token_that_expires_mid_run_is_fetched_again_once(t: &TestDb) {
     let w = world(&t.db, |c| {
         let etl = c.etl;
         standard(etl, json!({"row_count": 5, "checksum": "abc"}))
@@ -117,12 +118,13 @@ async fn a_token_that_expires_mid_run_is_fetched_again_once() {
     assert_eq!(w.fake.lock().unwrap().logins, 2);
     let evidence = repo::evidence(&mut Conn::Db(&w.db), w.job).await.unwrap();
     assert!(evidence.iter().any(|(_, e)| e.status == Some(401)));
-    t.finish().await;
 }
+backend_test!(
+    a_token_that_expires_mid_run_is_fetched_again_once,
+    a_token_that_expires_mid_run_is_fetched_again_once
+);
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_webhook_row_is_signed_and_the_values_it_returns_are_checked() {
-    let t = sqlite().await;
+async fn a_webhook_row_is_signed_and_the_values_it_returns_are_checked(t: &TestDb) {
     let w = world(&t.db, |c| {
         let mut hook = row(
             c.hook,
@@ -146,12 +148,13 @@ async fn a_webhook_row_is_signed_and_the_values_it_returns_are_checked() {
     assert_eq!(payload["type"], json!("rollgate.step"));
     assert_eq!(payload["data"]["rollgate"]["step"], json!(1));
     assert_eq!(payload["data"]["change_id"], json!(w.change.to_string()));
-    t.finish().await;
 }
+backend_test!(
+    a_webhook_row_is_signed_and_the_values_it_returns_are_checked,
+    a_webhook_row_is_signed_and_the_values_it_returns_are_checked
+);
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_fresh_token_that_expires_while_a_call_is_retried_is_fetched_again() {
-    let t = sqlite().await;
+async fn a_fresh_token_that_expires_while_a_call_is_retried_is_fetched_again(t: &TestDb) {
     let w = world(&t.db, |c| {
         standard(c.etl, json!({"row_count": 5, "checksum": "abc"}))
     })
@@ -178,8 +181,11 @@ async fn a_fresh_token_that_expires_while_a_call_is_retried_is_fetched_again() {
         steps[0].message
     );
     assert_eq!(w.fake.lock().unwrap().logins, 2);
-    t.finish().await;
 }
+backend_test!(
+    a_fresh_token_that_expires_while_a_call_is_retried_is_fetched_again,
+    a_fresh_token_that_expires_while_a_call_is_retried_is_fetched_again
+);
 
 async fn halted_on_a_failed_read(w: &World) -> String {
     assert!(runner(w, "a").tick().await.unwrap());
@@ -194,9 +200,9 @@ async fn halted_on_a_failed_read(w: &World) -> String {
     trigger.message.clone()
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_refused_read_of_the_task_instances_fails_the_step_instead_of_reporting_nothing() {
-    let t = sqlite().await;
+async fn a_refused_read_of_the_task_instances_fails_the_step_instead_of_reporting_nothing(
+    t: &TestDb,
+) {
     let w = world(&t.db, |c| {
         standard(c.etl, json!({"row_count": 5, "checksum": "abc"}))
     })
@@ -205,12 +211,13 @@ async fn a_refused_read_of_the_task_instances_fails_the_step_instead_of_reportin
     let message = halted_on_a_failed_read(&w).await;
     assert!(message.contains("(403)"), "{message}");
     assert!(!message.contains("reported no"), "{message}");
-    t.finish().await;
 }
+backend_test!(
+    a_refused_read_of_the_task_instances_fails_the_step_instead_of_reporting_nothing,
+    a_refused_read_of_the_task_instances_fails_the_step_instead_of_reporting_nothing
+);
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_refused_read_of_the_verification_values_fails_the_step() {
-    let t = sqlite().await;
+async fn a_refused_read_of_the_verification_values_fails_the_step(t: &TestDb) {
     let w = world(&t.db, |c| {
         standard(c.etl, json!({"row_count": 5, "checksum": "abc"}))
     })
@@ -218,5 +225,8 @@ async fn a_refused_read_of_the_verification_values_fails_the_step() {
     fault(&w.fake, Method::GET, "/xcomEntries", Fault::Status(403));
     let message = halted_on_a_failed_read(&w).await;
     assert!(message.contains("(403)"), "{message}");
-    t.finish().await;
 }
+backend_test!(
+    a_refused_read_of_the_verification_values_fails_the_step,
+    a_refused_read_of_the_verification_values_fails_the_step
+);

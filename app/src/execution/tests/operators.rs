@@ -2,9 +2,7 @@
 
 use super::*;
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_failed_run_halts_and_a_retry_starts_a_new_run_that_succeeds() {
-    let t = sqlite().await;
+async fn a_failed_run_halts_and_a_retry_starts_a_new_run_that_succeeds(t: &TestDb) {
     let w = world(&t.db, |c| {
         let etl = c.etl;
         standard(etl, json!({"row_count": 5, "checksum": "abc"}))
@@ -60,12 +58,13 @@ async fn a_failed_run_halts_and_a_retry_starts_a_new_run_that_succeeds() {
     )
     .await;
     assert_eq!(retried, 1);
-    t.finish().await;
 }
+backend_test!(
+    a_failed_run_halts_and_a_retry_starts_a_new_run_that_succeeds,
+    a_failed_run_halts_and_a_retry_starts_a_new_run_that_succeeds
+);
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_failed_check_halts_and_skipping_it_needs_a_reason() {
-    let t = sqlite().await;
+async fn a_failed_check_halts_and_skipping_it_needs_a_reason(t: &TestDb) {
     let w = world(&t.db, |c| {
         let etl = c.etl;
         standard(etl, json!({"row_count": 500, "checksum": "abc"}))
@@ -105,12 +104,13 @@ async fn a_failed_check_halts_and_skipping_it_needs_a_reason() {
     assert!(runner(&w, "a").tick().await.unwrap());
     assert_eq!(status(&w).await, JobStatus::Succeeded);
     assert_eq!(states(&w).await[3], StepState::Skipped);
-    t.finish().await;
 }
+backend_test!(
+    a_failed_check_halts_and_skipping_it_needs_a_reason,
+    a_failed_check_halts_and_skipping_it_needs_a_reason
+);
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn an_abort_is_final_and_needs_a_reason() {
-    let t = sqlite().await;
+async fn an_abort_is_final_and_needs_a_reason(t: &TestDb) {
     let w = world(&t.db, |c| standard(c.etl, json!({}))).await;
     assert!(runner(&w, "a").tick().await.unwrap());
     assert_eq!(status(&w).await, JobStatus::Halted, "no row count reported");
@@ -164,12 +164,13 @@ async fn an_abort_is_final_and_needs_a_reason() {
     assert!(
         matches!(again, Err(crate::plans::service::PlanError::Refused(m)) if m.contains("aborted"))
     );
-    t.finish().await;
 }
+backend_test!(
+    an_abort_is_final_and_needs_a_reason,
+    an_abort_is_final_and_needs_a_reason
+);
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_job_whose_worker_died_is_taken_over_when_its_lease_ends() {
-    let t = sqlite().await;
+async fn a_job_whose_worker_died_is_taken_over_when_its_lease_ends(t: &TestDb) {
     let w = world(&t.db, |c| {
         let etl = c.etl;
         standard(etl, json!({"row_count": 5, "checksum": "abc"}))
@@ -192,12 +193,13 @@ async fn a_job_whose_worker_died_is_taken_over_when_its_lease_ends() {
         1,
         "the dead worker's lease is gone: it does nothing"
     );
-    t.finish().await;
 }
+backend_test!(
+    a_job_whose_worker_died_is_taken_over_when_its_lease_ends,
+    a_job_whose_worker_died_is_taken_over_when_its_lease_ends
+);
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_manual_step_waits_for_a_person_to_mark_it_done() {
-    let t = sqlite().await;
+async fn a_manual_step_waits_for_a_person_to_mark_it_done(t: &TestDb) {
     let w = world(&t.db, |c| {
         let etl = c.etl;
         vec![Stage {
@@ -214,8 +216,13 @@ async fn a_manual_step_waits_for_a_person_to_mark_it_done() {
     assert!(runner(&w, "a").tick().await.unwrap());
     let job = repo::job(&mut Conn::Db(&w.db), w.job).await.unwrap();
     assert_eq!((job.status(), job.lease_owner), (JobStatus::Running, None));
-    let deadline = job.lease_until.expect("claimed again at the manual step's deadline");
-    assert!(deadline > Utc::now() + chrono::Duration::hours(23), "24 h by default");
+    let deadline = job
+        .lease_until
+        .expect("claimed again at the manual step's deadline");
+    assert!(
+        deadline > Utc::now() + chrono::Duration::hours(23),
+        "24 h by default"
+    );
     assert!(
         !runner(&w, "a").tick().await.unwrap(),
         "nobody claims a job waiting for a person"
@@ -234,12 +241,13 @@ async fn a_manual_step_waits_for_a_person_to_mark_it_done() {
     .unwrap();
     assert!(runner(&w, "a").tick().await.unwrap());
     assert_eq!(status(&w).await, JobStatus::Succeeded);
-    t.finish().await;
 }
+backend_test!(
+    a_manual_step_waits_for_a_person_to_mark_it_done,
+    a_manual_step_waits_for_a_person_to_mark_it_done
+);
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_restore_whose_retention_ended_after_sign_off_is_refused_before_any_step() {
-    let t = sqlite().await;
+async fn a_restore_whose_retention_ended_after_sign_off_is_refused_before_any_step(t: &TestDb) {
     let expires = Utc::now() + chrono::Duration::seconds(3);
     let w = world_deployed(&t.db, expires - chrono::Duration::hours(1), |c| {
         let mut restore = row(c.etl, trigger(json!({})), vec![Check::RunSucceeded]);
@@ -273,5 +281,8 @@ async fn a_restore_whose_retention_ended_after_sign_off_is_refused_before_any_st
         w.fake.lock().unwrap().runs.is_empty(),
         "nothing was started"
     );
-    t.finish().await;
 }
+backend_test!(
+    a_restore_whose_retention_ended_after_sign_off_is_refused_before_any_step,
+    a_restore_whose_retention_ended_after_sign_off_is_refused_before_any_step
+);
