@@ -68,14 +68,18 @@ test-e2e:
 # The crash test: `rollgate serve` killed with SIGKILL at random moments (many mid-call) while
 # approvals and rollbacks run against a counting Airflow-wire server; it checks nothing
 # acknowledged is lost, every job finishes, no remote run is created twice, the audit chain
-# verifies. `make test` runs a short one; `make crash-test` the full one (about 15 minutes).
+# verifies. `make test` runs a short one; `make crash-test` the full one (about 25 minutes).
 CRASH = ./target/debug/rollgate-crash
+# PostgreSQL is stopped for 3 s mid-run (and the Airflow-wire server restarted) where this
+# machine's cluster can be controlled (root with pg_ctlcluster, as in CI).
+PG_CTL ?= pg_ctlcluster 15 main
+RESTARTS = $(shell if [ "$$(id -u)" = 0 ] && command -v pg_ctlcluster >/dev/null; then echo --restart-db --restart-airflow; else echo --restart-airflow; fi)
 crash-short:
 	@RUSTFLAGS="$(DEV_RUSTFLAGS)" cargo build -q -p rollgate --bin rollgate-crash
 	@echo "==> Crash test (short): kill -9 under load"
-	$(CRASH) --backend sqlite --flows 40 --kills 12
+	$(CRASH) --backend sqlite --flows 40 --kills 12 --restart-airflow
 	@if (exec 3<>/dev/tcp/$(PG_HOST)/$(PG_PORT)) 2>/dev/null; then \
-	  CRASH_PG_URL=$(PG_ADMIN_URL) $(CRASH) --backend postgres --flows 40 --kills 12 && \
+	  CRASH_PG_URL=$(PG_ADMIN_URL) CRASH_PG_CTL="$(PG_CTL)" $(CRASH) --backend postgres --flows 40 --kills 12 $(RESTARTS) && \
 	  CRASH_PG_URL=$(PG_ADMIN_URL) $(CRASH) --backend postgres --flows 40 --kills 6 --instances 2; \
 	elif [ -n "$$CI" ]; then \
 	  echo "error: CI runs the crash test on PostgreSQL, but nothing answers at $(PG_HOST):$(PG_PORT)" >&2; exit 1; \
@@ -84,7 +88,7 @@ crash-short:
 crash-test: build
 	@RUSTFLAGS="$(DEV_RUSTFLAGS)" cargo build -q -p rollgate --bin rollgate-crash
 	$(CRASH) --backend sqlite --flows 1000 --kills 100
-	CRASH_PG_URL=$(PG_ADMIN_URL) $(CRASH) --backend postgres --flows 1000 --kills 100
+	CRASH_PG_URL=$(PG_ADMIN_URL) CRASH_PG_CTL="$(PG_CTL)" $(CRASH) --backend postgres --flows 1000 --kills 100 $(RESTARTS)
 	CRASH_PG_URL=$(PG_ADMIN_URL) $(CRASH) --backend postgres --flows 200 --kills 20 --instances 2
 
 bench: setup

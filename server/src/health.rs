@@ -9,13 +9,27 @@ pub async fn healthz() -> Json<Value> {
     Json(json!({"status": "ok"}))
 }
 
+/// Readiness answers within this, database or not (probes give up after a few seconds; waiting
+/// for a pool connection while the database is down would take the pool's 10 s).
+const READY_WITHIN: std::time::Duration = std::time::Duration::from_secs(2);
+
 pub async fn readyz(State(state): State<AppState>) -> (StatusCode, Json<Value>) {
-    if let Err(e) = state.db.ping().await {
-        tracing::warn!(error = %e, "readiness: database unreachable");
-        return (
+    let unavailable = || {
+        (
             StatusCode::SERVICE_UNAVAILABLE,
             Json(json!({"status": "unavailable", "database": "unreachable"})),
-        );
+        )
+    };
+    match tokio::time::timeout(READY_WITHIN, state.db.ping()).await {
+        Ok(Ok(())) => {}
+        Ok(Err(e)) => {
+            tracing::warn!(error = %e, "readiness: database unreachable");
+            return unavailable();
+        }
+        Err(_) => {
+            tracing::warn!("readiness: the database did not answer within 2 s");
+            return unavailable();
+        }
     }
     match state.db.migrations_applied().await {
         Ok(true) => (

@@ -70,16 +70,46 @@ pub const WEBHOOK_SECRET: &str = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw";
 /// Starts the server on a free port; returns its base URL and its state.
 pub async fn start() -> (String, Shared) {
     let state: Shared = Arc::new(Mutex::new(Fake::default()));
-    let app = Router::new().fallback(handle).with_state(state.clone());
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+    let running = serve(state.clone(), "127.0.0.1:0".parse().expect("an address"))
         .await
         .expect("a free local port");
-    let base = format!(
-        "http://{}",
-        listener.local_addr().expect("a bound local address")
-    );
-    tokio::spawn(async move { axum::serve(listener, app).await });
+    let base = format!("http://{}", running.addr);
+    std::mem::forget(running); // serves for as long as the test runs
     (base, state)
+}
+
+/// A running server: stop it to close its port (answers in flight finish, idle connections
+/// close); serving the same state on the same address again is a restart that kept its
+/// metadata, as Airflow's database does.
+pub struct Running {
+    pub addr: std::net::SocketAddr,
+    stop: tokio::sync::oneshot::Sender<()>,
+    task: tokio::task::JoinHandle<()>,
+}
+
+impl Running {
+    pub async fn stop(self) {
+        let _ = self.stop.send(());
+        let _ = self.task.await;
+    }
+}
+
+pub async fn serve(state: Shared, addr: std::net::SocketAddr) -> std::io::Result<Running> {
+    let socket = tokio::net::TcpSocket::new_v4()?;
+    socket.set_reuseaddr(true)?;
+    socket.bind(addr)?;
+    let listener = socket.listen(1024)?;
+    let addr = listener.local_addr()?;
+    let app = Router::new().fallback(handle).with_state(state);
+    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    let task = tokio::spawn(async move {
+        let _ = axum::serve(listener, app)
+            .with_graceful_shutdown(async {
+                let _ = stopped.await;
+            })
+            .await;
+    });
+    Ok(Running { addr, stop, task })
 }
 
 pub fn fault(state: &Shared, method: Method, path: &str, f: Fault) {

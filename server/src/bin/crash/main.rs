@@ -5,8 +5,14 @@
 //! checks: no acknowledged approval lost, every job finished, no remote run created twice, the
 //! audit chain verifies. Prints the counts; exits non-zero on any violation.
 //!
-//! `rollgate-crash --backend sqlite|postgres --flows N --kills K --instances I`
+//! With `--restart-db` PostgreSQL is stopped for 3 s mid-run (the servers must answer 503 on
+//! `/readyz` meanwhile and recover without a restart); with `--restart-airflow` the orchestrator
+//! is (polling resumes, nothing is triggered twice).
+//!
+//! `rollgate-crash --backend sqlite|postgres --flows N --kills K --instances I [--restart-db]
+//! [--restart-airflow]`
 
+mod disrupt;
 mod drive;
 mod seed;
 mod servers;
@@ -33,6 +39,8 @@ struct Args {
     flows: usize,
     kills: usize,
     instances: usize,
+    restart_db: bool,
+    restart_airflow: bool,
 }
 
 fn args() -> anyhow::Result<Args> {
@@ -41,18 +49,29 @@ fn args() -> anyhow::Result<Args> {
         flows: 1000,
         kills: 100,
         instances: 1,
+        restart_db: false,
+        restart_airflow: false,
     };
-    let raw: Vec<String> = std::env::args().skip(1).collect();
-    for pair in raw.chunks(2) {
-        let value = pair.get(1).context("every option takes a value")?;
-        match pair[0].as_str() {
-            "--backend" => a.postgres = value == "postgres",
-            "--flows" => a.flows = value.parse()?,
-            "--kills" => a.kills = value.parse()?,
-            "--instances" => a.instances = value.parse::<usize>()?.max(1),
+    let mut raw = std::env::args().skip(1);
+    while let Some(option) = raw.next() {
+        let mut value = || {
+            raw.next()
+                .with_context(|| format!("{option} takes a value"))
+        };
+        match option.as_str() {
+            "--backend" => a.postgres = value()? == "postgres",
+            "--flows" => a.flows = value()?.parse()?,
+            "--kills" => a.kills = value()?.parse()?,
+            "--instances" => a.instances = value()?.parse::<usize>()?.max(1),
+            "--restart-db" => a.restart_db = true,
+            "--restart-airflow" => a.restart_airflow = true,
             other => anyhow::bail!("unknown option {other}"),
         }
     }
+    anyhow::ensure!(
+        a.postgres || !a.restart_db,
+        "--restart-db needs --backend postgres"
+    );
     Ok(a)
 }
 
@@ -67,8 +86,10 @@ async fn main() -> anyhow::Result<std::process::ExitCode> {
         max_connections: 4,
     })
     .await?;
-    let (airflow, fake) = fake_airflow::start().await;
+    let fake: fake_airflow::Shared = Default::default();
     fake.lock().unwrap().pace = Duration::from_millis(150);
+    let mut orchestrator = fake_airflow::serve(fake.clone(), "127.0.0.1:0".parse()?).await?;
+    let airflow = format!("http://{}", orchestrator.addr);
     let key = SecretKey::generate();
     let key_file = dir.join("secret.key");
     std::fs::write(&key_file, key.to_base64())?;
@@ -124,8 +145,19 @@ async fn main() -> anyhow::Result<std::process::ExitCode> {
         mid_approval.clone(),
     ));
     let (acks, refused) =
-        drive::approve_all(Arc::new(clients), Arc::new(bases), plans.clone(), 8).await;
-    let stuck = verdict::wait_for_jobs(&db, plans.len(), Duration::from_secs(600)).await?;
+        drive::approve_all(Arc::new(clients), Arc::new(bases.clone()), plans.clone(), 8).await;
+    let mut seen = Vec::new();
+    if a.restart_db {
+        verdict::wait_for_jobs(&db, plans.len() / 3, Duration::from_secs(600)).await;
+        seen.push(disrupt::restart_postgres(&bases).await?);
+    }
+    if a.restart_airflow {
+        verdict::wait_for_jobs(&db, plans.len() / 2, Duration::from_secs(600)).await;
+        let (said, again) = disrupt::restart_airflow(&fake, orchestrator).await?;
+        orchestrator = again;
+        seen.push(said);
+    }
+    let stuck = verdict::wait_for_jobs(&db, plans.len(), Duration::from_secs(600)).await;
     done.store(true, Ordering::SeqCst);
     killer.await??;
     let elapsed = started.elapsed();
@@ -147,6 +179,10 @@ async fn main() -> anyhow::Result<std::process::ExitCode> {
         elapsed,
     };
     let ok = verdict::check(&db, &url, &fake, &report, &pids).await?;
+    for said in seen {
+        println!("  {said}");
+    }
+    orchestrator.stop().await;
     db.close().await;
     drop_db.await?;
     let _ = std::fs::remove_dir_all(&dir);
@@ -156,8 +192,9 @@ async fn main() -> anyhow::Result<std::process::ExitCode> {
     })
 }
 
-/// Kills a random instance every 0.3–2.5 s (0.05–0.4 s while approvals are being sent), aiming
-/// at calls in flight, and restarts it at once, `budget` times or until the jobs are done.
+/// Kills a random instance every 0.3–2.5 s (0.05–0.4 s while approvals are being sent, for half
+/// the budget), aiming at calls in flight, and restarts it at once, `budget` times or until the
+/// jobs are done.
 async fn kill_loop(
     list: Vec<Arc<Mutex<Server>>>,
     fake: fake_airflow::Shared,
@@ -178,7 +215,8 @@ async fn kill_loop(
         }
         // Aim, for up to half a second, at a moment with an Airflow call (even kills) or an
         // approval (odd kills) in flight.
-        let aim_at_approval = kills.load(Ordering::SeqCst) % 2 == 1;
+        let aim_at_approval =
+            drive::APPROVING.load(Ordering::SeqCst) && kills.load(Ordering::SeqCst) % 2 == 1;
         let busy = || match aim_at_approval {
             true => drive::IN_FLIGHT.load(Ordering::SeqCst) > 0,
             false => fake.lock().unwrap().in_flight > 0,
@@ -188,6 +226,13 @@ async fn kill_loop(
                 break;
             }
             tokio::time::sleep(Duration::from_millis(2)).await;
+        }
+        // Half the kills while approvals are sent, the rest while the rollbacks run.
+        let approving = drive::APPROVING.load(Ordering::SeqCst);
+        if disrupt::HOLD.load(Ordering::SeqCst)
+            || (approving && kills.load(Ordering::SeqCst) >= budget.div_ceil(2))
+        {
+            continue;
         }
         let i = rand::thread_rng().gen_range(0..list.len());
         let mut s = list[i].lock().await;
