@@ -45,6 +45,10 @@ pub enum AppError {
     Locked { minutes: i64 },
     #[error("The request could not be understood: {message}")]
     BadRequest { message: String },
+    #[error("The server is busy. Try again in {seconds} seconds.")]
+    Busy { seconds: u32 },
+    #[error("The request is too large (at most {limit}).")]
+    TooLarge { limit: String },
     #[error("Something went wrong on our side. If it persists, quote reference {reference}.")]
     Internal { reference: String },
 }
@@ -89,6 +93,8 @@ impl AppError {
             Self::Conflict { .. } => S::CONFLICT,
             Self::Locked { .. } => S::TOO_MANY_REQUESTS,
             Self::BadRequest { .. } => S::BAD_REQUEST,
+            Self::Busy { .. } => S::SERVICE_UNAVAILABLE,
+            Self::TooLarge { .. } => S::PAYLOAD_TOO_LARGE,
             Self::Internal { .. } => S::INTERNAL_SERVER_ERROR,
         }
     }
@@ -139,9 +145,24 @@ pub fn respond<T>(result: Result<T, AppError>) -> Result<T, AppError> {
             leptos::prelude::use_context::<leptos_axum::ResponseOptions>(),
         ) {
             res.set_status(e.status_code());
+            if let AppError::Busy { seconds } = e {
+                res.insert_header(http::header::RETRY_AFTER, http::HeaderValue::from(*seconds));
+            }
         }
     }
     result
+}
+
+#[cfg(feature = "ssr")]
+impl From<crate::auth::password::PasswordError> for AppError {
+    fn from(e: crate::auth::password::PasswordError) -> Self {
+        match e {
+            crate::auth::password::PasswordError::Busy => AppError::Busy {
+                seconds: crate::auth::service::BUSY_RETRY_SECONDS,
+            },
+            crate::auth::password::PasswordError::Failed(e) => internal(e),
+        }
+    }
 }
 
 #[cfg(feature = "ssr")]

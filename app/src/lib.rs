@@ -27,3 +27,6 @@ pub mod db;
 pub mod state;
 
 pub use routes::{shell, App};
+
+#[cfg(all(test, feature = "ssr"))]
+mod hostile_input_tests;

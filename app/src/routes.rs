@@ -23,7 +23,7 @@ use crate::{
     home::HomePage,
     plans::ui::{ComparePage, EditPlanPage, InboxPage, PlanPage},
     tokens::ui::TokensPage,
-    users::ui::{NewUserPage, UserPage, UsersPage},
+    users::ui::{AccountPage, NewUserPage, UserPage, UsersPage},
 };
 
 /// The document around the app (rendered on the server only).
@@ -70,6 +70,7 @@ fn Authenticated() -> impl IntoView {
             <Routes fallback=|| view! { <NotFound /> }>
                 <Route path=path!("/") view=HomePage ssr=SsrMode::Async />
                 <Route path=path!("/login") view=LoginPage ssr=SsrMode::Async />
+                <Route path=path!("/account") view=AccountPage ssr=SsrMode::Async />
                 <Route path=path!("/admin/users") view=UsersPage ssr=SsrMode::Async />
                 <Route path=path!("/admin/users/new") view=NewUserPage ssr=SsrMode::Async />
                 <Route path=path!("/admin/users/:id") view=UserPage ssr=SsrMode::Async />

@@ -57,6 +57,10 @@ pub struct ApplicationSettings {
 pub struct DatabaseSettings {
     pub url: SecretString,
     pub max_connections: u32,
+    /// Apply migrations when the server starts. Turn off where the server runs as an
+    /// application role that owns nothing (`rollgate migrate --grant-to`): it then only checks
+    /// that the database is up to date, and refuses to start if it is not.
+    pub migrate_on_start: bool,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -131,6 +135,7 @@ impl Default for DatabaseSettings {
         Self {
             url: SecretString::from("sqlite://data/rollgate.db"),
             max_connections: 10,
+            migrate_on_start: true,
         }
     }
 }
@@ -191,6 +196,9 @@ impl Settings {
         }
         if let Some(v) = var("ROLLGATE_DB_MAX_CONNECTIONS") {
             self.database.max_connections = parse("ROLLGATE_DB_MAX_CONNECTIONS", v)?;
+        }
+        if let Some(v) = var("ROLLGATE_MIGRATE_ON_START") {
+            self.database.migrate_on_start = parse("ROLLGATE_MIGRATE_ON_START", v)?;
         }
         if let Some(v) = var("ROLLGATE_SECURE_COOKIE") {
             self.session.secure_cookie = parse("ROLLGATE_SECURE_COOKIE", v)?;

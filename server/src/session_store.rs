@@ -17,6 +17,14 @@ pub enum AnySessionStore {
 }
 
 impl AnySessionStore {
+    /// The store for `db`, whose table `rollgate migrate` created.
+    pub fn existing(db: &Db) -> Self {
+        match db {
+            Db::Sqlite(pool) => Self::Sqlite(SqliteStore::new(pool.clone())),
+            Db::Postgres(pool) => Self::Postgres(PostgresStore::new(pool.clone())),
+        }
+    }
+
     /// The store for `db`, with its table created if missing.
     pub async fn migrated(db: &Db) -> Result<Self, sqlx::Error> {
         Ok(match db {

@@ -10,10 +10,7 @@ use axum::{
 use leptos::prelude::*;
 use leptos_axum::{generate_route_list, LeptosRoutes};
 use tokio::net::TcpListener;
-use tower_http::{
-    request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer},
-    trace::TraceLayer,
-};
+use tower_http::trace::TraceLayer;
 use tower_sessions::{
     cookie::SameSite, session_store::ExpiredDeletion, Expiry, SessionManagerLayer,
 };
@@ -72,9 +69,13 @@ impl Application {
             security,
             secret_key,
         };
-        let store = AnySessionStore::migrated(&db)
-            .await
-            .context("cannot create the session table")?;
+        let store = if settings.database.migrate_on_start {
+            AnySessionStore::migrated(&db)
+                .await
+                .context("cannot create the session table")?
+        } else {
+            AnySessionStore::existing(&db)
+        };
         let router = router(state, store, &settings.session);
         Ok(Self {
             listener,
@@ -109,7 +110,8 @@ impl Application {
     }
 }
 
-/// Connects, applies migrations and creates the default approval groups.
+/// Connects, applies migrations (or, with `migrate_on_start` off, checks they were applied)
+/// and creates the default approval groups.
 pub async fn connect_and_migrate(settings: &DatabaseSettings) -> anyhow::Result<Db> {
     let db_settings = settings.db_settings();
     ensure_sqlite_dir(&db_settings.url)?;
@@ -117,9 +119,15 @@ pub async fn connect_and_migrate(settings: &DatabaseSettings) -> anyhow::Result<
     let db = Db::connect(&db_settings)
         .await
         .with_context(|| format!("cannot connect to the database at {shown}"))?;
-    db.migrate().await.with_context(|| {
-        format!("migrating the database at {shown} failed; the server did not start")
-    })?;
+    if settings.migrate_on_start {
+        db.migrate().await.with_context(|| {
+            format!("migrating the database at {shown} failed; the server did not start")
+        })?;
+    } else if !db.migrations_applied().await.unwrap_or(false) {
+        anyhow::bail!(
+            "the database at {shown} is not up to date: run `rollgate migrate` as the role that owns it (migrate_on_start is off)"
+        );
+    }
     app::groups::service::ensure_default_groups(&db)
         .await
         .context("cannot create the default approval groups")?;
@@ -168,20 +176,27 @@ pub fn router(state: AppState, store: AnySessionStore, session: &SessionSettings
         ));
     let routes = generate_route_list(App);
     let context_state = state.clone();
+    let hsts = session.secure_cookie;
     let shell_options = state.leptos_options.clone();
     let fallback_state = state.clone();
     let pages = Router::new()
         .leptos_routes_with_context(
             &state,
             routes,
-            move || provide_context(context_state.clone()),
+            move || {
+                provide_context(context_state.clone());
+                provide_csp_nonce();
+            },
             move || app::shell(shell_options.clone()),
         )
         .fallback(leptos_axum::file_and_error_handler_with_context::<
             AppState,
             _,
         >(
-            move || provide_context(fallback_state.clone()),
+            move || {
+                provide_context(fallback_state.clone());
+                provide_csp_nonce();
+            },
             app::shell,
         ))
         .layer(middleware::from_fn_with_state(
@@ -202,12 +217,19 @@ pub fn router(state: AppState, store: AnySessionStore, session: &SessionSettings
             state.clone(),
             http_guard::load_page_user,
         ))
+        .layer(middleware::from_fn_with_state(
+            session.idle_timeout_minutes.clamp(1, 60),
+            http_guard::keep_session_alive,
+        ))
         .layer(sessions)
-        .layer(middleware::from_fn(http_guard::security_headers))
+        .layer(middleware::from_fn_with_state(
+            hsts,
+            http_guard::security_headers,
+        ))
+        .layer(middleware::from_fn(crate::body_limit::limit_bodies))
         .layer(middleware::from_fn(http_guard::reject_cross_origin_writes))
         .layer(TraceLayer::new_for_http().make_span_with(crate::telemetry::request_span))
-        .layer(PropagateRequestIdLayer::x_request_id())
-        .layer(SetRequestIdLayer::x_request_id(MakeRequestUuid))
+        .layer(middleware::from_fn(crate::request_id::assign_request_ids))
         .with_state(state)
 }
 
@@ -248,6 +270,16 @@ fn write_private(path: &std::path::Path, text: &str) -> std::io::Result<()> {
 #[cfg(not(unix))]
 fn write_private(path: &std::path::Path, text: &str) -> std::io::Result<()> {
     std::fs::write(path, text)
+}
+
+/// Hands the response's CSP nonce (set by `security_headers`) to Leptos, which puts it on the
+/// inline scripts it renders.
+fn provide_csp_nonce() {
+    let nonce = use_context::<http::request::Parts>()
+        .and_then(|p| p.extensions.get::<http_guard::CspNonce>().cloned());
+    if let Some(http_guard::CspNonce(n)) = nonce {
+        provide_context(leptos::nonce::Nonce::from_value(n));
+    }
 }
 
 async fn server_fn_handler(State(state): State<AppState>, req: Request<Body>) -> impl IntoResponse {

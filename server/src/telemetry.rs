@@ -51,5 +51,9 @@ pub fn request_span(req: &axum::http::Request<axum::body::Body>) -> tracing::Spa
         .get("x-request-id")
         .and_then(|v| v.to_str().ok())
         .unwrap_or_default();
-    tracing::info_span!("request", method = %req.method(), route = %route, request_id = %request_id)
+    let client_request_id = req
+        .headers()
+        .get("x-client-request-id")
+        .and_then(|v| v.to_str().ok());
+    tracing::info_span!("request", method = %req.method(), route = %route, request_id = %request_id, client_request_id)
 }

@@ -131,6 +131,23 @@ async fn audit_events_refuse_updates_and_deletes(t: &TestDb) {
 }
 backend_test!(append_only, audit_events_refuse_updates_and_deletes);
 
+async fn the_audit_log_and_its_head_cannot_be_emptied(t: &TestDb) {
+    append_n(&t.db, 3).await;
+    let run = |sql: &'static str| {
+        let db = t.db.clone();
+        async move { db_run!(&db, |c| sqlx::query(sql).execute(c).await.map(|_| ())) }
+    };
+    if t.db.backend() == Backend::Postgres {
+        assert!(run("TRUNCATE audit_events").await.is_err(), "TRUNCATE audit_events");
+        assert!(run("TRUNCATE audit_chain_head").await.is_err(), "TRUNCATE head");
+        assert!(run("TRUNCATE audit_events, audit_chain_head").await.is_err());
+    }
+    assert!(run("DELETE FROM audit_chain_head").await.is_err(), "DELETE head");
+    let report = verify_db(&t.db).await.unwrap();
+    assert_eq!((report.outcome, report.checked), (Ok(()), 3));
+}
+backend_test!(no_truncate, the_audit_log_and_its_head_cannot_be_emptied);
+
 async fn concurrent_appends_from_two_instances_keep_one_chain(t: &TestDb) {
     let other = t.another_instance().await;
     let mut tasks = Vec::new();

@@ -54,8 +54,13 @@ pub async fn session_user(
     let Some(id) = session.user_id().await.map_err(internal)? else {
         return Ok(None);
     };
+    let login_at = session.login_at_ms().await.map_err(internal)?;
+    let ended = |u: &crate::users::model::User| {
+        u.sessions_revoked_at
+            .is_some_and(|t| login_at <= t.timestamp_millis())
+    };
     match get_user(&mut Conn::Db(db), id).await {
-        Ok(u) if u.active => Ok(Some(CurrentUser {
+        Ok(u) if u.active && !u.service && !ended(&u) => Ok(Some(CurrentUser {
             id: u.id,
             username: u.username,
             display_name: u.display_name,

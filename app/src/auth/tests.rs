@@ -112,3 +112,73 @@ async fn empty_fields_are_named(t: &TestDb) {
     assert!(err.field_message("username").is_some() && err.field_message("password").is_some());
 }
 backend_test!(empty_fields, empty_fields_are_named);
+
+async fn audit_json(db: &Db) -> Vec<serde_json::Value> {
+    let page = list(db, &AuditQuery::default().parse().unwrap())
+        .await
+        .unwrap();
+    page.entries
+        .into_iter()
+        .map(|e| serde_json::json!({ "action": e.action, "entity_id": e.entity_id,
+            "after": serde_json::from_str::<serde_json::Value>(&e.after).unwrap() }))
+        .collect()
+}
+
+async fn parallel_guesses_are_counted_before_any_is_checked(t: &TestDb) {
+    add_user(&t.db, "ana", &["requester"], &[]).await;
+    let mut guesses = tokio::task::JoinSet::new();
+    for i in 0..40 {
+        let db = t.db.clone();
+        guesses.spawn(async move { try_login(&db, "ana", &format!("guess {i}")).await });
+    }
+    let answers = guesses.join_all().await;
+    for a in &answers {
+        assert!(
+            matches!(
+                a,
+                Err(AppError::InvalidCredentials) | Err(AppError::Locked { .. })
+            ),
+            "{a:?}"
+        );
+    }
+    let checked = audit_json(&t.db)
+        .await
+        .into_iter()
+        .filter(|e| e["after"]["reason"] == "wrong_password")
+        .count();
+    let max = SecuritySettings::default().max_failed_logins as usize;
+    assert_eq!(
+        checked, max,
+        "only the first {max} guesses may be checked, {checked} were"
+    );
+}
+backend_test!(
+    lockout_race,
+    parallel_guesses_are_counted_before_any_is_checked
+);
+
+async fn a_password_typed_as_a_username_is_never_stored(t: &TestDb) {
+    let typed = "hunter2-secret-typed-in-the-wrong-field";
+    let _ = try_login(&t.db, typed, "x").await;
+    let _ = try_login(&t.db, typed, "x").await;
+    let log = audit_json(&t.db).await;
+    let text = serde_json::to_string(&log).unwrap();
+    assert!(!text.contains("secret-typed"), "{text}");
+    assert_eq!(log[0]["after"]["unknown_name"]["starts_with"], "hu");
+    assert_eq!(log[0]["after"]["reason"], "unknown_user");
+    let keys: Vec<String> = crate::conn_run!(&mut crate::db::Conn::Db(&t.db), |c| {
+        sqlx::query_scalar("SELECT username_lower FROM login_throttle")
+            .fetch_all(c)
+            .await
+    })
+    .unwrap();
+    assert_eq!(keys.len(), 1, "{keys:?}");
+    assert!(
+        keys[0].starts_with("unknown:") && keys[0].len() == "unknown:".len() + 3,
+        "{keys:?}"
+    );
+}
+backend_test!(
+    unknown_names_hidden,
+    a_password_typed_as_a_username_is_never_stored
+);

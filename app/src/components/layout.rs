@@ -90,7 +90,7 @@ fn UserNav(user: CurrentUser) -> impl IntoView {
                     .collect_view()}
             </ul>
             <div class="nav__user">
-                <span class="nav__name" title=user.username.clone()>{user.display_name.clone()}</span>
+                <a class="nav__name" href="/account" title=format!("Your account ({})", user.username)>{user.display_name.clone()}</a>
                 // Signing out reloads the page (a plain form), like signing in.
                 <form class="nav__logout" method="post" action="/api/auth/logout">
                     <button type="submit" class="button button--quiet">"Sign out"</button>

@@ -116,19 +116,13 @@ impl NewConnector {
                 );
                 SecretInput::Keep
             }
-            (false, true) => {
-                if env.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')
-                    && !env.starts_with(|c: char| c.is_ascii_digit())
-                {
-                    SecretInput::Env(env.to_string())
-                } else {
-                    e.push(
-                        "secret_env",
-                        "must be an environment variable name: letters, digits and _",
-                    );
+            (false, true) => match check_secret_env(env) {
+                Ok(()) => SecretInput::Env(env.to_string()),
+                Err(m) => {
+                    e.push("secret_env", m);
                     SecretInput::Keep
                 }
-            }
+            },
             (true, false) => {
                 if secret.len() > 4096 {
                     e.push("secret", "is too long (at most 4096 characters)");
@@ -144,6 +138,31 @@ impl NewConnector {
             secret,
         })
     }
+}
+
+/// Connector secrets may come only from variables with this prefix, so a connector can never
+/// be pointed at another of the server's secrets (`DATABASE_URL`, `ROLLGATE_SECRET_KEY`) and
+/// send it to a host of an administrator's choosing.
+pub const SECRET_ENV_PREFIX: &str = "ROLLGATE_CONNECTOR_";
+
+pub fn check_secret_env(name: &str) -> Result<(), String> {
+    let rest = name.strip_prefix(SECRET_ENV_PREFIX).unwrap_or_default();
+    if rest.is_empty() {
+        return Err(format!(
+            "must start with {SECRET_ENV_PREFIX} (for example {SECRET_ENV_PREFIX}AIRFLOW_PASSWORD): only those variables may hold connector secrets"
+        ));
+    }
+    if !rest.chars().all(|c| c.is_ascii_uppercase() || c.is_ascii_digit() || c == '_') {
+        return Err("must be an environment variable name: capital letters, digits and _".into());
+    }
+    Ok(())
+}
+
+/// `https://airflow.example.com:8080`: where a URL sends what it is given.
+pub fn origin(url: &str) -> String {
+    let (scheme, rest) = url.split_once("://").unwrap_or(("", url));
+    let authority = rest.split(['/', '?', '#']).next().unwrap_or_default();
+    format!("{}://{}", scheme.to_lowercase(), authority.to_lowercase())
 }
 
 /// What "test connection" found.
@@ -176,15 +195,40 @@ mod tests {
             "airflow3",
             "https://airflow.example.com/",
             "rollgate",
-            "AIRFLOW_PW",
+            "ROLLGATE_CONNECTOR_AIRFLOW_PW",
             "",
         )
         .unwrap();
         assert_eq!(ok.base_url, "https://airflow.example.com");
-        assert_eq!(ok.secret, SecretInput::Env("AIRFLOW_PW".into()));
+        assert_eq!(
+            ok.secret,
+            SecretInput::Env("ROLLGATE_CONNECTOR_AIRFLOW_PW".into())
+        );
         let err = NewConnector::parse("prod", "webhook", "ftp://x", "", "1BAD", "").unwrap_err();
         assert!(
             err.field_message("base_url").is_some() && err.field_message("secret_env").is_some()
         );
+    }
+
+    #[test]
+    fn a_secret_may_come_only_from_a_connector_variable() {
+        for other in ["ROLLGATE_SECRET_KEY", "DATABASE_URL", "ROLLGATE_CONNECTOR_", "HOME"] {
+            let err = NewConnector::parse("p", "webhook", "https://h.example", "", other, "")
+                .unwrap_err();
+            assert!(
+                err.field_message("secret_env")
+                    .is_some_and(|m| m.contains("ROLLGATE_CONNECTOR_")),
+                "{other}"
+            );
+        }
+        assert!(check_secret_env("ROLLGATE_CONNECTOR_lower").is_err());
+        assert!(check_secret_env("ROLLGATE_CONNECTOR_HOOK_1").is_ok());
+    }
+
+    #[test]
+    fn an_origin_is_scheme_host_and_port() {
+        assert_eq!(origin("https://Air.example.com:8080/api?x=1"), "https://air.example.com:8080");
+        assert_ne!(origin("https://a.example"), origin("https://a.example.evil.example"));
+        assert_eq!(origin("https://a.example/x"), origin("https://a.example/y"));
     }
 }

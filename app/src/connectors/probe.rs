@@ -19,12 +19,34 @@ pub struct Target<'a> {
     pub bound: Vec<(String, Option<String>, Option<String>)>,
 }
 
+/// Never follows redirects: a 307 from `/auth/token` would re-send the password elsewhere.
 fn client() -> reqwest::Client {
-    reqwest::Client::builder()
-        .timeout(Duration::from_secs(10))
-        .connect_timeout(Duration::from_secs(5))
-        .build()
+    crate::execution::http::outbound_client(Duration::from_secs(10), Duration::from_secs(5))
+}
+
+/// A body read at most up to the outbound limit, as JSON (`Null` if it is not).
+async fn json_of(r: reqwest::Response) -> Value {
+    crate::execution::http::read_capped(r)
+        .await
+        .ok()
+        .and_then(|b| serde_json::from_str(&b).ok())
         .unwrap_or_default()
+}
+
+/// "answered 307, a redirect to https://…, which Rollgate does not follow".
+fn status_words(r: &reqwest::Response) -> String {
+    let status = r.status();
+    if status.is_redirection() {
+        let to = r
+            .headers()
+            .get(reqwest::header::LOCATION)
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or("an unnamed address");
+        let to: String = to.chars().take(200).collect();
+        format!("{status}, a redirect to {to}, which Rollgate does not follow (set the address to the final one)")
+    } else {
+        status.to_string()
+    }
 }
 
 pub async fn probe(t: Target<'_>) -> ProbeReport {
@@ -52,7 +74,7 @@ async fn airflow(t: &Target<'_>, out: &mut Vec<String>) -> bool {
     let base = t.base_url;
     match http.get(format!("{base}/api/v2/version")).send().await {
         Ok(r) if r.status().is_success() => {
-            let v: Value = r.json().await.unwrap_or_default();
+            let v = json_of(r).await;
             let version = v["version"].as_str().unwrap_or("unknown");
             out.push(format!("Reached Apache Airflow {version} at {base}."));
             if !version.starts_with('3') {
@@ -66,7 +88,7 @@ async fn airflow(t: &Target<'_>, out: &mut Vec<String>) -> bool {
         Ok(r) => {
             out.push(format!(
                 "{base}/api/v2/version answered {}: is this the Airflow 3 API server's address?",
-                r.status()
+                status_words(&r)
             ));
             return false;
         }
@@ -89,7 +111,7 @@ async fn airflow(t: &Target<'_>, out: &mut Vec<String>) -> bool {
         .await
     {
         Ok(r) if r.status().is_success() => {
-            let v: Value = r.json().await.unwrap_or_default();
+            let v = json_of(r).await;
             match v["access_token"].as_str() {
                 Some(tok) => tok.to_string(),
                 None => {
@@ -106,7 +128,7 @@ async fn airflow(t: &Target<'_>, out: &mut Vec<String>) -> bool {
             return false;
         }
         Ok(r) => {
-            out.push(format!("/auth/token answered {}.", r.status()));
+            out.push(format!("/auth/token answered {}.", status_words(&r)));
             return false;
         }
         Err(e) => {
@@ -122,7 +144,7 @@ async fn airflow(t: &Target<'_>, out: &mut Vec<String>) -> bool {
         .await;
     let listed: Vec<String> = match dags {
         Ok(r) if r.status().is_success() => {
-            let v: Value = r.json().await.unwrap_or_default();
+            let v = json_of(r).await;
             let total = v["total_entries"].as_i64().unwrap_or(0);
             out.push(format!("The user can see {total} DAG(s)."));
             v["dags"]
@@ -135,7 +157,7 @@ async fn airflow(t: &Target<'_>, out: &mut Vec<String>) -> bool {
         Ok(r) => {
             out.push(format!(
                 "Listing DAGs answered {}: the user may lack permission to read DAGs.",
-                r.status()
+                status_words(&r)
             ));
             return false;
         }
@@ -213,7 +235,7 @@ async fn webhook(t: &Target<'_>, out: &mut Vec<String>) -> bool {
             true
         }
         Ok(r) => {
-            out.push(format!("The webhook answered {} to a signed rollgate.ping: check its signing secret and address.", r.status()));
+            out.push(format!("The webhook answered {} to a signed rollgate.ping: check its signing secret and address.", status_words(&r)));
             false
         }
         Err(e) => {

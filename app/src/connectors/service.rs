@@ -4,7 +4,7 @@ use chrono::Utc;
 use serde_json::{json, Value};
 
 use super::{
-    model::{Connector, NewConnector, SecretInput, SecretSource},
+    model::{check_secret_env, origin, Connector, NewConnector, SecretInput, SecretSource, SECRET_ENV_PREFIX},
     repo::{self, Fields},
     secret::SecretKey,
 };
@@ -56,6 +56,15 @@ pub async fn save(
         ),
         None => None,
     };
+    let moved = before
+        .as_ref()
+        .is_some_and(|b| origin(&b.base_url) != origin(&new.base_url));
+    if moved && matches!(new.secret, SecretInput::Keep) {
+        return Err(AppError::field(
+            "secret",
+            "the address moved to another host: enter the secret (or its variable) again, so it is never sent to a host it was not meant for",
+        ));
+    }
     let (env, sealed) = match (&new.secret, &before) {
         (SecretInput::Env(v), _) => (Some(v.clone()), None),
         (SecretInput::Value(v), _) => (None, Some(key.seal(v))),
@@ -112,6 +121,9 @@ pub async fn save(
 /// The plaintext secret for a call, or why there is none (the message names no value).
 pub fn resolve_secret(row: &repo::Row, key: &SecretKey) -> Result<Option<String>, String> {
     match (&row.secret_env, &row.secret_encrypted) {
+        (Some(var), _) if check_secret_env(var).is_err() => Err(format!(
+            "the environment variable {var} is not one connector secrets may come from: name one starting with {SECRET_ENV_PREFIX}"
+        )),
         (Some(var), _) => std::env::var(var)
             .map(Some)
             .map_err(|_| format!("the environment variable {var} is not set on the server")),

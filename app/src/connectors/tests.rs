@@ -45,7 +45,7 @@ async fn a_stored_secret_is_sealed_kept_on_edit_and_never_audited(t: &TestDb) {
     let edit = NewConnector::parse(
         "airflow-prod",
         "airflow3",
-        "https://airflow2.example.com",
+        "https://airflow.example.com/airflow",
         "rollgate",
         "",
         "",
@@ -93,6 +93,79 @@ async fn a_stored_secret_is_sealed_kept_on_edit_and_never_audited(t: &TestDb) {
 backend_test!(
     sealed_secret,
     a_stored_secret_is_sealed_kept_on_edit_and_never_audited
+);
+
+async fn moving_a_connector_to_another_host_requires_its_secret_again(t: &TestDb) {
+    let key = SecretKey::generate();
+    let parse = |url: &str, secret: &str| {
+        NewConnector::parse("airflow-prod", "airflow3", url, "rollgate", "", secret).unwrap()
+    };
+    let id = service::save(
+        &t.db,
+        &Ctx::system(),
+        &key,
+        None,
+        parse("https://airflow.example.com", "hunter2-secret"),
+    )
+    .await
+    .unwrap();
+    let seq = head(&t.db).await.unwrap().0;
+    let err = service::save(
+        &t.db,
+        &Ctx::system(),
+        &key,
+        Some(id),
+        parse("https://collector.evil.example", ""),
+    )
+    .await
+    .unwrap_err();
+    assert!(
+        err.field_message("secret")
+            .is_some_and(|m| m.contains("another host")),
+        "{err:?}"
+    );
+    let row = repo::get(&mut Conn::Db(&t.db), id).await.unwrap();
+    assert_eq!(row.base_url, "https://airflow.example.com");
+    assert_eq!(head(&t.db).await.unwrap().0, seq, "nothing was audited");
+    // With the secret given again the move is an ordinary edit.
+    service::save(
+        &t.db,
+        &Ctx::system(),
+        &key,
+        Some(id),
+        parse("https://airflow-new.example.com", "new-secret-1"),
+    )
+    .await
+    .unwrap();
+}
+backend_test!(
+    moved_host,
+    moving_a_connector_to_another_host_requires_its_secret_again
+);
+
+async fn a_secret_variable_outside_the_connector_prefix_is_never_read(t: &TestDb) {
+    let key = SecretKey::generate();
+    let new = NewConnector::parse("hook", "webhook", "https://h.example", "", "", "s3cret-value")
+        .unwrap();
+    let id = service::save(&t.db, &Ctx::system(), &key, None, new)
+        .await
+        .unwrap();
+    // A row written before the prefix rule (or by hand) that names another server secret.
+    crate::conn_run!(&mut Conn::Db(&t.db), |c| {
+        sqlx::query("UPDATE connectors SET secret_env = 'DATABASE_URL', secret_encrypted = NULL WHERE id = $1")
+            .bind(id)
+            .execute(c)
+            .await
+            .map(|_| ())
+    })
+    .unwrap();
+    let row = repo::get(&mut Conn::Db(&t.db), id).await.unwrap();
+    let err = service::resolve_secret(&row, &key).unwrap_err();
+    assert!(err.contains("ROLLGATE_CONNECTOR_"), "{err}");
+}
+backend_test!(
+    env_prefix,
+    a_secret_variable_outside_the_connector_prefix_is_never_read
 );
 
 /// Serves `router` on a free local port; returns its base URL.
@@ -229,4 +302,90 @@ async fn the_webhook_probe_sends_a_ping_the_receiver_can_verify() {
         "{:?}",
         wrong.findings
     );
+}
+
+/// A host that counts what reaches it (where a hostile redirect points).
+async fn collector() -> (String, std::sync::Arc<std::sync::atomic::AtomicUsize>) {
+    use std::sync::{atomic::Ordering, Arc};
+    let hits = Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let counted = hits.clone();
+    let router = Router::new().fallback(move || {
+        let counted = counted.clone();
+        async move {
+            counted.fetch_add(1, Ordering::SeqCst);
+            (StatusCode::CREATED, Json(json!({ "access_token": "stolen" })))
+        }
+    });
+    (serve(router).await, hits)
+}
+
+/// Airflow whose `/auth/token` answers 307 to `to` (which would re-send the password).
+fn redirecting_airflow(to: String) -> Router {
+    Router::new()
+        .route(
+            "/api/v2/version",
+            get(|| async { Json(json!({ "version": "3.1.3", "git_version": null })) }),
+        )
+        .route(
+        "/auth/token",
+        post(move || {
+            let to = to.clone();
+            async move {
+                (
+                    StatusCode::TEMPORARY_REDIRECT,
+                    [(axum::http::header::LOCATION, format!("{to}/collect"))],
+                )
+            }
+        }),
+    )
+}
+
+#[tokio::test]
+async fn test_connection_never_follows_a_redirect_with_the_password() {
+    let (elsewhere, hits) = collector().await;
+    let base = serve(redirecting_airflow(elsewhere.clone())).await;
+    let report = probe(target(&base, ConnectorKind::Airflow3, "right")).await;
+    assert_eq!(hits.load(std::sync::atomic::Ordering::SeqCst), 0);
+    assert!(!report.ok);
+    let text = report.findings.join("\n");
+    assert!(
+        text.contains("307") && text.contains(&elsewhere) && text.contains("does not follow"),
+        "{text}"
+    );
+}
+
+#[tokio::test]
+async fn a_step_call_never_follows_a_redirect_and_records_where_it_pointed() {
+    use crate::execution::http::{Http, RetryPolicy};
+    let (elsewhere, hits) = collector().await;
+    let base = serve(redirecting_airflow(elsewhere.clone())).await;
+    let mut http = Http::new(RetryPolicy::default());
+    let reply = http
+        .send(
+            reqwest::Method::POST,
+            &format!("{base}/auth/token"),
+            &[],
+            Some(&json!({ "username": "rollgate", "password": "right" })),
+        )
+        .await
+        .unwrap();
+    assert_eq!(reply.status, 307);
+    assert_eq!(hits.load(std::sync::atomic::Ordering::SeqCst), 0);
+    assert!(reply.detail().contains(&elsewhere), "{}", reply.detail());
+    let evidence = http.take_log();
+    assert!(evidence[0].note.contains("not followed"), "{:?}", evidence[0]);
+    assert!(!evidence[0].request_body.contains("right"));
+}
+
+#[tokio::test]
+async fn a_huge_answer_is_read_only_up_to_the_limit() {
+    use crate::execution::http::{Http, RetryPolicy, RESPONSE_LIMIT};
+    let huge = Router::new().fallback(|| async { "x".repeat(8 * RESPONSE_LIMIT) });
+    let base = serve(huge).await;
+    let mut http = Http::new(RetryPolicy::default());
+    let reply = http
+        .send(reqwest::Method::GET, &base, &[], None)
+        .await
+        .unwrap();
+    assert_eq!(reply.body.len(), RESPONSE_LIMIT);
 }

@@ -162,10 +162,10 @@ fn ConnectorForm(action: ServerAction<SaveConnector>, c: Option<Connector>) -> i
                 value=base_url error=form.field("base_url") />
             <Field label="Username (Airflow)" name="username" autocomplete="off" value=username error=form.field("username") />
             <Field label="Secret from environment variable" name="secret_env" autocomplete="off"
-                hint="Recommended: the name of a server environment variable holding the password or signing secret."
+                hint="Recommended: the name of a server environment variable holding the password or signing secret. It must start with ROLLGATE_CONNECTOR_, e.g. ROLLGATE_CONNECTOR_AIRFLOW_PASSWORD."
                 error=form.field("secret_env") />
             <Field label="Or store the secret (encrypted)" name="secret" kind="password" autocomplete="new-password"
-                hint=if editing { "Leave both secret fields empty to keep the current secret." } else { "Encrypted with the server's secret key; never shown again." }
+                hint=if editing { "Leave both secret fields empty to keep the current secret (not possible when the address moves to another host)." } else { "Encrypted with the server's secret key; never shown again." }
                 error=form.field("secret") />
             <div class="form__actions">
                 <button type="submit" class="button button--primary">{if editing { "Save connector" } else { "Add connector" }}</button>

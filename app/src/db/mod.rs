@@ -3,6 +3,7 @@
 //! each backend, so both drivers type-check it.
 
 mod error;
+pub mod grants;
 #[cfg(test)]
 mod parity;
 mod pool;

@@ -41,11 +41,13 @@ impl RetryPolicy {
     }
 }
 
-/// A response, body read.
+/// A response, body read (at most `RESPONSE_LIMIT` of it).
 #[derive(Debug, Clone)]
 pub struct Reply {
     pub status: u16,
     pub body: String,
+    /// Where a redirect pointed: never followed, reported.
+    pub location: Option<String>,
 }
 
 impl Reply {
@@ -59,6 +61,12 @@ impl Reply {
 
     /// Airflow's `detail`, or the body's start: for messages people read.
     pub fn detail(&self) -> String {
+        if (300..400).contains(&self.status) {
+            return format!(
+                "a redirect to {}; Rollgate never follows redirects (they could carry the credentials elsewhere): set the connector's address to the final one",
+                self.location.as_deref().unwrap_or("an unnamed address")
+            );
+        }
         let v = self.json();
         let d = &v["detail"];
         match d {
@@ -84,15 +92,41 @@ pub struct Http {
     pub log: Vec<Evidence>,
 }
 
+/// How much of a body is kept as evidence.
 const BODY_LIMIT: usize = 16 * 1024;
+/// How much of a response is read at all; the rest is never buffered.
+pub const RESPONSE_LIMIT: usize = 1024 * 1024;
+
+/// The client for every call to an orchestrator or webhook: it never follows a redirect (a
+/// 307 would re-send a password to wherever it points) and gives up after `timeout`.
+pub fn outbound_client(timeout: Duration, connect_timeout: Duration) -> reqwest::Client {
+    reqwest::Client::builder()
+        .timeout(timeout)
+        .connect_timeout(connect_timeout)
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap_or_else(|e| {
+            tracing::error!(error = %e, "cannot build the outbound HTTP client");
+            reqwest::Client::new()
+        })
+}
+
+/// The body of `res`, cut at `RESPONSE_LIMIT` (reading stops there).
+pub async fn read_capped(mut res: reqwest::Response) -> Result<String, reqwest::Error> {
+    let mut buf = Vec::new();
+    while let Some(chunk) = res.chunk().await? {
+        let room = RESPONSE_LIMIT - buf.len();
+        buf.extend_from_slice(&chunk[..chunk.len().min(room)]);
+        if buf.len() >= RESPONSE_LIMIT {
+            break;
+        }
+    }
+    Ok(String::from_utf8_lossy(&buf).into_owned())
+}
 
 impl Http {
     pub fn new(policy: RetryPolicy) -> Self {
-        let client = reqwest::Client::builder()
-            .timeout(policy.timeout)
-            .connect_timeout(Duration::from_secs(10))
-            .build()
-            .unwrap_or_default();
+        let client = outbound_client(policy.timeout, Duration::from_secs(10));
         Self {
             client,
             policy,
@@ -158,8 +192,17 @@ impl Http {
         let result = match req.send().await {
             Ok(res) => {
                 let status = res.status().as_u16();
-                match res.text().await {
-                    Ok(body) => Ok(Reply { status, body }),
+                let location = res
+                    .headers()
+                    .get(reqwest::header::LOCATION)
+                    .and_then(|v| v.to_str().ok())
+                    .map(|v| v.chars().take(500).collect());
+                match read_capped(res).await {
+                    Ok(body) => Ok(Reply {
+                        status,
+                        body,
+                        location,
+                    }),
                     Err(e) => Err(Unreachable(describe(&e))),
                 }
             }
@@ -178,6 +221,9 @@ impl Http {
             Ok(r) => {
                 e.status = Some(i32::from(r.status));
                 e.response_body = self.redact(&r.body);
+                if let Some(to) = &r.location {
+                    e.note = format!("redirect to {to} (not followed)");
+                }
             }
             Err(Unreachable(why)) => e.note = why.clone(),
         }
@@ -185,14 +231,15 @@ impl Http {
         result
     }
 
-    /// Replaces secret-looking JSON fields and every known secret, and cuts long bodies.
+    /// Replaces secret-looking JSON fields and form values and every known secret, and cuts
+    /// long bodies.
     fn redact(&self, text: &str) -> String {
         let mut out = match serde_json::from_str::<Value>(text) {
             Ok(mut v) => {
                 redact_fields(&mut v);
                 v.to_string()
             }
-            Err(_) => text.to_string(),
+            Err(_) => redact_form(text),
         };
         for s in &self.secrets {
             out = out.replace(s.as_str(), "[redacted]");
@@ -209,20 +256,31 @@ impl Http {
     }
 }
 
+/// A key whose value is a secret by its name: anything with token, secret, password,
+/// credential or private key in it, `api_key`/`apikey`, `authorization`, cookies.
+pub fn secret_key_name(key: &str) -> bool {
+    let k = key.to_lowercase().replace('-', "_");
+    [
+        "token",
+        "secret",
+        "password",
+        "passwd",
+        "credential",
+        "private_key",
+        "api_key",
+        "apikey",
+        "authorization",
+        "cookie",
+    ]
+    .iter()
+    .any(|p| k.contains(p))
+}
+
 fn redact_fields(v: &mut Value) {
     match v {
         Value::Object(map) => {
             for (k, val) in map.iter_mut() {
-                let k = k.to_lowercase();
-                if [
-                    "password",
-                    "secret",
-                    "token",
-                    "access_token",
-                    "authorization",
-                ]
-                .contains(&k.as_str())
-                {
+                if secret_key_name(k) {
                     *val = Value::String("[redacted]".into());
                 } else {
                     redact_fields(val);
@@ -232,6 +290,20 @@ fn redact_fields(v: &mut Value) {
         Value::Array(items) => items.iter_mut().for_each(redact_fields),
         _ => {}
     }
+}
+
+/// `a=1&client_secret=x` → `a=1&client_secret=[redacted]`; other text is left as it is.
+fn redact_form(text: &str) -> String {
+    if !text.contains('=') {
+        return text.to_string();
+    }
+    text.split('&')
+        .map(|pair| match pair.split_once('=') {
+            Some((k, _)) if secret_key_name(k) => format!("{k}=[redacted]"),
+            _ => pair.to_string(),
+        })
+        .collect::<Vec<_>>()
+        .join("&")
 }
 
 fn describe(e: &reqwest::Error) -> String {
@@ -257,6 +329,21 @@ mod tests {
         assert!(!out.contains("hunter22"), "{out}");
         assert!(out.contains("\"username\":\"runner\""));
         assert_eq!(http.redact("token=hunter22"), "token=[redacted]");
+    }
+
+    #[test]
+    fn secret_fields_are_recognised_by_pattern_not_by_a_list_of_names() {
+        let http = Http::new(RetryPolicy::default());
+        let body = r#"{"refresh_token":"r1","client_secret":"c1","db_password":"p1","X-Api-Key":"k1","api_key":"k2","Authorization":"Bearer b1","nested":[{"session_cookie":"s1"}],"dag_id":"orders"}"#;
+        let out = http.redact(body);
+        for secret in ["r1", "c1", "p1", "k1", "k2", "b1", "s1"] {
+            assert!(!out.contains(&format!("\"{secret}\"")), "{secret} in {out}");
+        }
+        assert!(out.contains("\"dag_id\":\"orders\""), "{out}");
+        assert_eq!(
+            http.redact("grant_type=password&client_secret=abc&scope=x"),
+            "grant_type=password&client_secret=[redacted]&scope=x"
+        );
     }
 
     #[test]

@@ -33,6 +33,16 @@ fn snapshot(t: &ApiToken) -> Value {
     json!({ "owner": t.owner, "name": t.name, "scopes": scopes_to_string(&t.scopes), "prefix": t.prefix })
 }
 
+/// Who minted the token: the signed-in creator, or the server's command line.
+fn created_snapshot(t: &ApiToken, ctx: &Ctx) -> Value {
+    let mut v = snapshot(t);
+    v["created_by"] = match &ctx.actor {
+        Some(a) => json!(a.username),
+        None => json!("command line"),
+    };
+    v
+}
+
 fn map_db(e: DbError) -> AppError {
     if e.is_conflict_on("api_tokens_user_id_key") {
         AppError::field("name", "this user already has a token with that name")
@@ -41,8 +51,10 @@ fn map_db(e: DbError) -> AppError {
     }
 }
 
-/// Creates a token for `owner` (a username; the creator themself unless an admin names
-/// someone else). Returns the token and its secret.
+/// Creates a token for `owner` (a username; the creator themself unless an admin names a
+/// service account). Returns the token and its secret. A token acts as its owner, so nobody
+/// may mint one for another person: it would record changes in their name and, by making
+/// them the requester, keep them from approving.
 pub async fn create(
     db: &Db,
     ctx: &Ctx,
@@ -65,6 +77,12 @@ pub async fn create(
         .filter(|c| c.active)
         .ok_or_else(|| AppError::field("owner", format!("`{owner}` is not an active user")))?;
     let user = get_user(&mut conn, creds.id).await?;
+    if user.id != creator.id && !user.service {
+        return Err(AppError::field(
+            "owner",
+            format!("`{owner}` is a person: tokens for someone else are only for service accounts (people create their own)"),
+        ));
+    }
     new.check_owner(&user.username, &user.roles)?;
     let secret = new_secret();
     let now = Utc::now();
@@ -87,7 +105,7 @@ pub async fn create(
         entity_type: "api_token",
         entity_id: id.to_string(),
         before: Value::Null,
-        after: snapshot(&token),
+        after: created_snapshot(&token, ctx),
     };
     append(&mut tx, ctx, event).await?;
     tx.commit().await?;

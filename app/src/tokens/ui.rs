@@ -125,7 +125,7 @@ fn NewTokenForm(action: ServerAction<CreateToken>, admin: bool) -> impl IntoView
                     hint="Where it is used, e.g. “GitHub Actions: etl repo”." error=form.field("name") />
                 {admin.then(|| view! {
                     <Field label="Owner (username)" name="owner" autocomplete="off"
-                        hint="Leave empty for yourself; name a service user (e.g. ci-bot) for CI." error=form.field("owner") />
+                        hint="Leave empty for yourself. For CI, name a service account (e.g. ci-bot): tokens for someone else are only for service accounts." error=form.field("owner") />
                 })}
                 <CheckboxGroup legend="Scopes" name="scopes" hint="Give only what the pipeline needs." options=scopes error=form.field("scopes") />
                 <div class="form__actions">

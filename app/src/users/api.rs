@@ -66,16 +66,21 @@ pub async fn get_user(id: i64) -> Result<User, AppError> {
 pub async fn create_user(
     username: String,
     display_name: String,
-    password: String,
+    #[server(default)] password: String,
     #[server(default)] roles: Vec<String>,
     #[server(default)] groups: Vec<i64>,
+    #[server(default)] service: bool,
 ) -> Result<i64, AppError> {
     use crate::auth::{guard, Permission};
+    use super::model::NewUser;
     crate::error::respond(
         async move {
             let admin = guard::require(Permission::ManageUsers).await?;
-            let new =
-                super::model::NewUser::parse(&username, &display_name, &password, &roles, &groups)?;
+            let new = if service {
+                NewUser::service(&username, &display_name, &roles, &groups)?
+            } else {
+                NewUser::parse(&username, &display_name, &password, &roles, &groups)?
+            };
             let db = guard::app_state()?.db;
             let id = super::service::create_user(&db, &guard::ctx(&admin), new).await?;
             leptos_axum::redirect(&format!("/admin/users/{id}?saved=created"));
@@ -123,6 +128,23 @@ pub async fn set_user_active(id: i64, active: bool) -> Result<(), AppError> {
             super::service::set_active(&db, &guard::ctx(&admin), id, active).await?;
             let saved = if active { "reactivated" } else { "deactivated" };
             leptos_axum::redirect(&format!("/admin/users/{id}?saved={saved}"));
+            Ok(())
+        }
+        .await,
+    )
+}
+
+/// Ends every session of a user at once (their API tokens stay): an administrator may for
+/// anyone; the page for oneself is the account page.
+#[server(endpoint = "users/sign_out_everywhere")]
+pub async fn sign_out_user_everywhere(id: i64) -> Result<(), AppError> {
+    use crate::auth::{guard, Permission};
+    crate::error::respond(
+        async move {
+            let admin = guard::require(Permission::ManageUsers).await?;
+            let db = guard::app_state()?.db;
+            super::service::sign_out_everywhere(&db, &guard::ctx(&admin), id).await?;
+            leptos_axum::redirect(&format!("/admin/users/{id}?saved=signed_out"));
             Ok(())
         }
         .await,

@@ -13,6 +13,10 @@ pub struct User {
     pub username: String,
     pub display_name: String,
     pub active: bool,
+    /// A service account: API tokens only, never a password sign-in.
+    pub service: bool,
+    /// Sessions begun before this no longer count (deactivation, sign out everywhere).
+    pub sessions_revoked_at: Option<DateTime<Utc>>,
     pub roles: Vec<Role>,
     pub groups: Vec<GroupRef>,
     pub created_at: DateTime<Utc>,
@@ -136,8 +140,10 @@ pub fn parse_access(roles: &[String], group_ids: &[i64]) -> Result<Access, Field
 pub struct NewUser {
     pub username: Username,
     pub display_name: String,
+    /// Empty for a service account, which has no password.
     pub password: String,
     pub access: Access,
+    pub service: bool,
 }
 
 impl NewUser {
@@ -170,6 +176,40 @@ impl NewUser {
                 display_name,
                 password: password.to_string(),
                 access,
+                service: false,
+            }),
+            _ => Err(AppError::Validation { fields: errors }),
+        }
+    }
+
+    /// A service account (for CI's API tokens): no password, and it never signs in.
+    pub fn service(
+        username: &str,
+        display_name: &str,
+        roles: &[String],
+        groups: &[i64],
+    ) -> Result<Self, AppError> {
+        let mut errors = Vec::new();
+        let username = Username::parse(username)
+            .map_err(|m| errors.push(FieldError::new("username", m)))
+            .ok();
+        let display_name = parse_display_name(display_name)
+            .map_err(|m| errors.push(FieldError::new("display_name", m)))
+            .ok();
+        let access = parse_access(roles, groups).map_err(|e| errors.push(e)).ok();
+        if access.as_ref().is_some_and(|a| a.roles.contains(&Role::Admin)) {
+            errors.push(FieldError::new(
+                "roles",
+                "a service account cannot be an administrator",
+            ));
+        }
+        match (username, display_name, access) {
+            (Some(username), Some(display_name), Some(access)) if errors.is_empty() => Ok(Self {
+                username,
+                display_name,
+                password: String::new(),
+                access,
+                service: true,
             }),
             _ => Err(AppError::Validation { fields: errors }),
         }

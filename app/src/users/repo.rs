@@ -18,16 +18,20 @@ struct UserRow {
     username: String,
     display_name: String,
     active: bool,
+    kind: String,
+    sessions_revoked_at: Option<DateTime<Utc>>,
     created_at: DateTime<Utc>,
 }
 
 /// What sign-in needs to know about a username.
-#[derive(Debug, sqlx::FromRow)]
+#[derive(Debug, Clone, sqlx::FromRow)]
 pub struct Credentials {
     pub id: i64,
     pub username: String,
     pub password_hash: String,
     pub active: bool,
+    /// `service`: an account for API tokens, which never signs in with a password.
+    pub kind: String,
 }
 
 /// Inserts the user row; roles and groups are set separately.
@@ -37,14 +41,16 @@ pub async fn insert_user(
     password_hash: &str,
     now: DateTime<Utc>,
 ) -> Result<i64, DbError> {
-    let sql = "INSERT INTO users (username, username_lower, display_name, password_hash, active, created_at, updated_at) \
-               VALUES ($1, $2, $3, $4, TRUE, $5, $5) RETURNING id";
+    let sql = "INSERT INTO users (username, username_lower, display_name, password_hash, active, kind, created_at, updated_at) \
+               VALUES ($1, $2, $3, $4, TRUE, $5, $6, $6) RETURNING id";
+    let kind = if new.service { "service" } else { "person" };
     let name = new.username.as_str();
     Ok(tx_run!(tx, |c| sqlx::query_scalar(sql)
         .bind(name)
         .bind(name)
         .bind(&new.display_name)
         .bind(password_hash)
+        .bind(kind)
         .bind(now)
         .fetch_one(c)
         .await)?)
@@ -104,15 +110,29 @@ pub async fn set_groups(
     Ok(())
 }
 
+/// Deactivating also ends every session the user has open.
 pub async fn set_active(
     tx: &mut Tx,
     user_id: i64,
     active: bool,
     now: DateTime<Utc>,
 ) -> Result<(), DbError> {
-    let sql = "UPDATE users SET active = $1, updated_at = $2 WHERE id = $3";
+    let sql = "UPDATE users SET active = $1, updated_at = $2, \
+               sessions_revoked_at = CASE WHEN $1 THEN sessions_revoked_at ELSE $2 END WHERE id = $3";
     tx_run!(tx, |c| sqlx::query(sql)
         .bind(active)
+        .bind(now)
+        .bind(user_id)
+        .execute(c)
+        .await
+        .map(|r| r.rows_affected()))?;
+    Ok(())
+}
+
+/// Ends every session of the user that began before `now` (sign out everywhere).
+pub async fn revoke_sessions(tx: &mut Tx, user_id: i64, now: DateTime<Utc>) -> Result<(), DbError> {
+    let sql = "UPDATE users SET sessions_revoked_at = $1 WHERE id = $2";
+    tx_run!(tx, |c| sqlx::query(sql)
         .bind(now)
         .bind(user_id)
         .execute(c)
@@ -126,7 +146,7 @@ pub async fn find_credentials(
     conn: &mut Conn<'_>,
     username: &str,
 ) -> Result<Option<Credentials>, DbError> {
-    let sql = "SELECT id, username, password_hash, active FROM users WHERE username_lower = $1";
+    let sql = "SELECT id, username, password_hash, active, kind FROM users WHERE username_lower = $1";
     Ok(conn_run!(conn, |c| sqlx::query_as(sql)
         .bind(username)
         .fetch_optional(c)
@@ -135,7 +155,7 @@ pub async fn find_credentials(
 
 /// One user with roles and groups; `NotFound` if there is none.
 pub async fn get_user(conn: &mut Conn<'_>, id: i64) -> Result<User, DbError> {
-    let sql = "SELECT id, username, display_name, active, created_at FROM users WHERE id = $1";
+    let sql = "SELECT id, username, display_name, active, kind, sessions_revoked_at, created_at FROM users WHERE id = $1";
     let row: UserRow = conn_run!(conn, |c| sqlx::query_as(sql).bind(id).fetch_one(c).await)?;
     Ok(with_access(conn, vec![row]).await?.remove(0))
 }
@@ -146,7 +166,7 @@ pub async fn list_users(
     after: Option<&str>,
     limit: i64,
 ) -> Result<Vec<User>, DbError> {
-    let sql = "SELECT id, username, display_name, active, created_at FROM users \
+    let sql = "SELECT id, username, display_name, active, kind, sessions_revoked_at, created_at FROM users \
                WHERE username_lower > $1 ORDER BY username_lower LIMIT $2";
     let rows: Vec<UserRow> = conn_run!(conn, |c| sqlx::query_as(sql)
         .bind(after.unwrap_or(""))
@@ -206,6 +226,8 @@ async fn with_access(conn: &mut Conn<'_>, rows: Vec<UserRow>) -> Result<Vec<User
             username: r.username,
             display_name: r.display_name,
             active: r.active,
+            service: r.kind == "service",
+            sessions_revoked_at: r.sessions_revoked_at,
             created_at: r.created_at,
         })
         .collect())

@@ -25,8 +25,19 @@ pub enum UserError {
     NotFound,
     #[error("at least one active administrator must remain")]
     LastAdmin,
+    #[error("the server is too busy to hash a password")]
+    Busy,
     #[error(transparent)]
     Unexpected(#[from] anyhow::Error),
+}
+
+impl From<crate::auth::password::PasswordError> for UserError {
+    fn from(e: crate::auth::password::PasswordError) -> Self {
+        match e {
+            crate::auth::password::PasswordError::Busy => Self::Busy,
+            crate::auth::password::PasswordError::Failed(e) => Self::Unexpected(e),
+        }
+    }
 }
 
 impl From<DbError> for UserError {
@@ -47,10 +58,16 @@ impl From<UserError> for AppError {
             UserError::UnknownGroup => AppError::field("groups", "one of the chosen groups no longer exists; reload the page"),
             UserError::NotFound => AppError::not_found("The user"),
             UserError::LastAdmin => AppError::conflict("At least one active administrator must remain: make someone else an administrator first."),
+            UserError::Busy => AppError::Busy {
+                seconds: crate::auth::service::BUSY_RETRY_SECONDS,
+            },
             UserError::Unexpected(e) => crate::error::internal(e),
         }
     }
 }
+
+/// Stored as a service account's password hash.
+pub const SERVICE_ACCOUNT_HASH: &str = "!service-account";
 
 /// The state of a user as audit events record it (never the password hash).
 pub fn snapshot(user: &User) -> Value {
@@ -58,6 +75,7 @@ pub fn snapshot(user: &User) -> Value {
         "username": user.username,
         "display_name": user.display_name,
         "active": user.active,
+        "kind": if user.service { "service" } else { "person" },
         "roles": user.roles.iter().map(|r| r.as_str()).collect::<Vec<_>>(),
         "groups": user.groups.iter().map(|g| g.name.clone()).collect::<Vec<_>>(),
     })
@@ -65,7 +83,12 @@ pub fn snapshot(user: &User) -> Value {
 
 #[tracing::instrument(skip_all, fields(username = new.username.as_str()))]
 pub async fn create_user(db: &Db, ctx: &Ctx, new: NewUser) -> Result<i64, UserError> {
-    let hash = hash_password(new.password.clone()).await?;
+    // A service account's hash is no valid hash: nothing can ever match it.
+    let hash = if new.service {
+        SERVICE_ACCOUNT_HASH.to_string()
+    } else {
+        hash_password(new.password.clone()).await?
+    };
     let now = Utc::now();
     let mut tx = db.begin().await?;
     let id = repo::insert_user(&mut tx, &new, &hash, now).await?;
@@ -143,6 +166,25 @@ pub async fn set_active(db: &Db, ctx: &Ctx, user_id: i64, active: bool) -> Resul
         entity_id: user_id.to_string(),
         before: snapshot(&before),
         after: snapshot(&after),
+    };
+    append(&mut tx, ctx, event).await?;
+    tx.commit().await?;
+    Ok(())
+}
+
+/// Ends every session of the user at once ("sign out everywhere"); their API tokens stay.
+#[tracing::instrument(skip_all, fields(user_id))]
+pub async fn sign_out_everywhere(db: &Db, ctx: &Ctx, user_id: i64) -> Result<(), UserError> {
+    let mut tx = db.begin().await?;
+    let user = repo::get_user(&mut Conn::Tx(&mut tx), user_id).await?;
+    let now = Utc::now();
+    repo::revoke_sessions(&mut tx, user_id, now).await?;
+    let event = NewAuditEvent {
+        action: "user.sessions_ended",
+        entity_type: "user",
+        entity_id: user_id.to_string(),
+        before: Value::Null,
+        after: json!({ "username": user.username, "sessions_ended_at": now.to_rfc3339() }),
     };
     append(&mut tx, ctx, event).await?;
     tx.commit().await?;

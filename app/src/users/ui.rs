@@ -1,9 +1,11 @@
 //! Admin pages for users: the list, the new-user form and a user's page.
 
+mod account;
 mod detail;
 mod list;
 mod new;
 
+pub use account::AccountPage;
 pub use detail::UserPage;
 pub use list::UsersPage;
 pub use new::NewUserPage;

@@ -1,7 +1,8 @@
-//! `rollgate serve | worker | user add | audit verify | audit export | migrate`.
+//! `rollgate serve | worker | user add | token create | audit verify | audit export | migrate`.
 
 mod audit;
 mod demo;
+mod token;
 mod user;
 
 use std::{path::PathBuf, process::ExitCode};
@@ -38,14 +39,23 @@ pub enum Command {
     },
     /// Run only the worker that carries out signed-off rollbacks (no web server).
     Worker,
-    /// Apply database migrations and exit.
-    Migrate,
+    /// Apply database migrations (and create the session table) and exit.
+    Migrate {
+        /// PostgreSQL: grant an existing role what the server needs and nothing more (no DDL,
+        /// no UPDATE, DELETE or TRUNCATE on the audit log), to run the server as that role
+        /// with `migrate_on_start = false`.
+        #[arg(long, value_name = "ROLE")]
+        grant_to: Option<String>,
+    },
     /// Manage users.
     #[command(subcommand)]
     User(user::UserCommand),
     /// Export or verify the audit chain.
     #[command(subcommand)]
     Audit(audit::AuditCommand),
+    /// Create API tokens for service accounts.
+    #[command(subcommand)]
+    Token(token::TokenCommand),
 }
 
 pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
@@ -75,13 +85,21 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             }
             Ok(ExitCode::SUCCESS)
         }
-        Command::Migrate => {
-            connect_and_migrate(&settings.database).await?;
+        Command::Migrate { grant_to } => {
+            let mut database = settings.database.clone();
+            database.migrate_on_start = true;
+            let db = connect_and_migrate(&database).await?;
+            crate::session_store::AnySessionStore::migrated(&db).await?;
             println!("Database is up to date.");
+            if let Some(role) = grant_to {
+                app::db::grants::grant_application_role(&db, &role).await?;
+                println!("Granted {role} what the server needs (and no DDL, no audit log edits).");
+            }
             Ok(ExitCode::SUCCESS)
         }
         Command::User(cmd) => user::run(&settings, cmd).await,
         Command::Audit(cmd) => audit::run(&settings, cmd).await,
+        Command::Token(cmd) => token::run(&settings, cmd).await,
     }
 }
 

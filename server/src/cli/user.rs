@@ -32,6 +32,10 @@ pub enum UserCommand {
         /// Approval group name (approvers only); repeat for several.
         #[arg(long = "group")]
         groups: Vec<String>,
+        /// A service account for CI: no password (none is read), never signs in; an
+        /// administrator creates API tokens for it.
+        #[arg(long)]
+        service: bool,
     },
 }
 
@@ -41,6 +45,7 @@ pub async fn run(settings: &Settings, command: UserCommand) -> anyhow::Result<Ex
         name,
         roles,
         groups,
+        service,
     } = command;
     let db = connect_and_migrate(&settings.database).await?;
     let known = list_groups(&mut Conn::Db(&db)).await?;
@@ -59,9 +64,14 @@ pub async fn run(settings: &Settings, command: UserCommand) -> anyhow::Result<Ex
                 .id,
         );
     }
-    let password = read_password()?;
     let display_name = name.unwrap_or_else(|| username.clone());
-    let new = match NewUser::parse(&username, &display_name, &password, &roles, &group_ids) {
+    let parsed = if service {
+        NewUser::service(&username, &display_name, &roles, &group_ids)
+    } else {
+        let password = read_password()?;
+        NewUser::parse(&username, &display_name, &password, &roles, &group_ids)
+    };
+    let new = match parsed {
         Ok(new) => new,
         Err(app::error::AppError::Validation { fields }) => {
             for f in fields {
@@ -78,7 +88,8 @@ pub async fn run(settings: &Settings, command: UserCommand) -> anyhow::Result<Ex
     let id = create_user(&db, &ctx, new)
         .await
         .map_err(|e| anyhow::anyhow!("cannot create the user: {e}"))?;
-    println!("Created user {} (id {id}).", username.trim().to_lowercase());
+    let what = if service { "service account" } else { "user" };
+    println!("Created {what} {} (id {id}).", username.trim().to_lowercase());
     Ok(ExitCode::SUCCESS)
 }
 

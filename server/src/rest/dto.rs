@@ -289,3 +289,59 @@ impl From<DeclareSummary> for DeclaredBody {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use proptest::prelude::*;
+    use serde_json::{json, Value};
+
+    use super::{DeclareBody, NewChangeBody};
+    use crate::rest::error::parse_json;
+
+    /// A valid change body with one field replaced by `value`.
+    fn change_with(field: usize, value: Value) -> Vec<u8> {
+        let mut body = json!({
+            "title": "t", "kind": "config", "why": "w", "deployed_at": "2026-01-01T00:00:00Z",
+            "git_sha": "abcdef1", "links": [{"kind": "pr", "url": "https://x.example/1"}],
+            "components": [{"name": "orders", "data_version": "v1"}],
+        });
+        let keys = ["title", "kind", "why", "deployed_at", "git_sha", "links", "components", "extra"];
+        body[keys[field % keys.len()]] = value;
+        serde_json::to_vec(&body).unwrap_or_default()
+    }
+
+    fn any_json() -> impl Strategy<Value = Value> {
+        let leaf = prop_oneof![
+            Just(Value::Null),
+            any::<bool>().prop_map(Value::Bool),
+            any::<i64>().prop_map(Value::from),
+            any::<String>().prop_map(Value::String),
+        ];
+        leaf.prop_recursive(3, 24, 6, |inner| {
+            prop_oneof![
+                prop::collection::vec(inner.clone(), 0..6).prop_map(Value::Array),
+                prop::collection::btree_map(any::<String>(), inner, 0..6)
+                    .prop_map(|m| Value::Object(m.into_iter().collect())),
+            ]
+        })
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(256))]
+
+        #[test]
+        fn a_rest_body_of_any_bytes_is_an_error_not_a_panic(bytes in prop::collection::vec(any::<u8>(), 0..256)) {
+            let _ = parse_json::<NewChangeBody>(&bytes);
+            let _ = parse_json::<DeclareBody>(&bytes);
+        }
+
+        #[test]
+        fn a_change_body_with_a_hostile_field_is_decoded_or_refused_never_a_panic(
+            field in 0usize..8, value in any_json(),
+        ) {
+            if let Ok(body) = parse_json::<NewChangeBody>(&change_with(field, value)) {
+                let _ = app::changes::model::NewChange::parse(&body.input(), chrono::Utc::now());
+            }
+        }
+    }
+}

@@ -70,6 +70,8 @@ impl From<AppError> for ApiError {
             AppError::Conflict { .. } => "conflict",
             AppError::Locked { .. } => "locked",
             AppError::BadRequest { .. } => "bad_request",
+            AppError::Busy { .. } => "busy",
+            AppError::TooLarge { .. } => "payload_too_large",
             AppError::Internal { .. } => "internal",
         };
         let fields = match &e {

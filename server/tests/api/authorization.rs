@@ -124,7 +124,7 @@ fn server_fns(t: &Targets) -> Vec<ServerFnCase> {
                 ("name", s("hook x")),
                 ("kind", s("webhook")),
                 ("base_url", s("https://hooks.example.com/x")),
-                ("secret_env", s("HOOK_SECRET")),
+                ("secret_env", s("ROLLGATE_CONNECTOR_HOOK_SECRET")),
             ],
             vec!["admin"],
         ),
@@ -325,7 +325,7 @@ async fn setup() -> (TestApp, Targets) {
         "webhook",
         "http://127.0.0.1:9/hook",
         "",
-        "ROLLGATE_TEST_UNSET_SECRET",
+        "ROLLGATE_CONNECTOR_TEST_UNSET_SECRET",
         "",
     )
     .unwrap();

@@ -93,6 +93,11 @@ pub struct TestClient {
 }
 
 pub async fn spawn_app() -> TestApp {
+    spawn_app_with(|_| {}).await
+}
+
+/// A server whose settings `adjust` changes first (a short idle timeout, say).
+pub async fn spawn_app_with(adjust: impl FnOnce(&mut Settings)) -> TestApp {
     LazyLock::force(&TRACING);
     let name = format!("rollgate_it_{}", uuid::Uuid::new_v4().simple());
     let (db_url, dropped) = database(&name).await;
@@ -105,6 +110,7 @@ pub async fn spawn_app() -> TestApp {
             .to_base64()
             .into(),
     );
+    adjust(&mut settings);
     let app = Application::build(&settings)
         .await
         .expect("the application builds");

@@ -3,6 +3,10 @@
 mod audit_cli;
 mod auth;
 mod authorization;
+mod database_role;
+mod hardening;
 mod health;
 mod helpers;
+mod sessions;
+mod tokens;
 mod users;

@@ -9,7 +9,7 @@ use crate::{
     error_template::loaded,
     groups::{api::list_groups, Group},
     users::{
-        api::{get_user, SetUserActive, UpdateUserAccess},
+        api::{get_user, SetUserActive, SignOutUserEverywhere, UpdateUserAccess},
         User,
     },
 };
@@ -27,7 +27,8 @@ fn saved_message(code: &str) -> Option<String> {
             "created" => "User created. They can sign in now.",
             "access" => "Roles and groups saved.",
             "deactivated" => "User deactivated. They can no longer sign in; their history stays.",
-            "reactivated" => "User reactivated. They can sign in again.",
+            "reactivated" => "User reactivated. They sign in again with their password: sessions from before the deactivation stay ended.",
+            "signed_out" => "Every session of this user has ended; they must sign in again. Their API tokens still work: revoke them on the API tokens page.",
             _ => return None,
         }
         .to_string(),
@@ -40,6 +41,7 @@ fn UserDetail(viewer: CurrentUser) -> impl IntoView {
     let query = use_query_map();
     let update = ServerAction::<UpdateUserAccess>::new();
     let set_active = ServerAction::<SetUserActive>::new();
+    let sign_out = ServerAction::<SignOutUserEverywhere>::new();
     let id = move || params.with(|p| p.get("id").and_then(|id| id.parse::<i64>().ok()));
     let user = Resource::new(
         move || (id(), update.version().get(), set_active.version().get()),
@@ -68,6 +70,7 @@ fn UserDetail(viewer: CurrentUser) -> impl IntoView {
                     <UserFacts user=user.clone() />
                     {manage.then(|| view! {
                         <AccessForm user=user.clone() groups action=update />
+                        {(!user.service).then(|| view! { <SignOutForm user=user.clone() action=sign_out /> })}
                         <ActivationForm user=user.clone() action=set_active />
                     })}
                     <p><a href=format!("/audit?entity_type=user&entity_id={}", user.id)>"See this user’s history in the audit log"</a></p>
@@ -86,6 +89,8 @@ fn UserFacts(user: User) -> impl IntoView {
         <dl class="facts">
             <dt>"Status"</dt>
             <dd>{if user.active { "Active" } else { "Deactivated: cannot sign in" }}</dd>
+            <dt>"Kind"</dt>
+            <dd>{if user.service { "Service account: API tokens only, never signs in" } else { "Person" }}</dd>
             <dt>"Roles"</dt>
             <dd>{roles}</dd>
             <dt>"Approval groups"</dt>
@@ -142,6 +147,22 @@ fn ActivationForm(user: User, action: ServerAction<SetUserActive>) -> impl IntoV
                 <input type="hidden" name="id" value=user.id />
                 <input type="hidden" name="active" value=value />
                 <button type="submit" class="button button--danger">{button}</button>
+            </ActionForm>
+        </section>
+    }
+}
+
+#[component]
+fn SignOutForm(user: User, action: ServerAction<SignOutUserEverywhere>) -> impl IntoView {
+    let errors = FormErrors::of(action).0;
+    view! {
+        <section class="panel">
+            <h2>"Sign out everywhere"</h2>
+            <p>"Ends every session this user has open, on every device. Use it when a laptop is lost or a password may be known to someone else."</p>
+            <ErrorNotice error=errors />
+            <ActionForm action attr:class="form">
+                <input type="hidden" name="id" value=user.id />
+                <button type="submit" class="button">"End all sessions"</button>
             </ActionForm>
         </section>
     }

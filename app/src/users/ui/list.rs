@@ -23,7 +23,11 @@ fn UsersList(user: CurrentUser) -> impl IntoView {
     let page = Resource::new(after, list_users);
     view! {
         <PageHeader title="Users".to_string() lead="People who can sign in to Rollgate, their roles and approval groups.".to_string()>
-            {user.can(Permission::ManageUsers).then(|| view! { <a class="button button--primary" href="/admin/users/new">"Create user"</a> })}
+            {user.can(Permission::ManageUsers).then(|| view! {
+                <a class="button button--primary" href="/admin/users/new">"Create user"</a>
+                " "
+                <a class="button" href="/admin/users/new?service=1">"Create service account"</a>
+            })}
         </PageHeader>
         <Transition fallback=|| view! { <p class="loading">"Loading…"</p> }>
             {move || Suspend::new(async move { loaded(async move {

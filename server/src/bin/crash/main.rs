@@ -84,6 +84,7 @@ async fn main() -> anyhow::Result<std::process::ExitCode> {
     let db = connect_and_migrate(&DatabaseSettings {
         url: url.clone().into(),
         max_connections: 4,
+        migrate_on_start: true,
     })
     .await?;
     let fake: fake_airflow::Shared = Default::default();

@@ -1,0 +1,37 @@
+use leptos::prelude::*;
+
+use crate::{
+    auth::{api::LogoutEverywhere, groups_label, roles_label, ui::Authorized, CurrentUser},
+    components::{ErrorNotice, FormErrors, PageHeader},
+};
+
+/// One's own account: who Rollgate thinks you are, and a way to end every session.
+#[component]
+pub fn AccountPage() -> impl IntoView {
+    view! { <Authorized children=|user: CurrentUser| view! { <Account user /> } /> }
+}
+
+#[component]
+fn Account(user: CurrentUser) -> impl IntoView {
+    let action = ServerAction::<LogoutEverywhere>::new();
+    let errors = FormErrors::of(action).0;
+    view! {
+        <PageHeader title="Your account".to_string() lead=format!("Signed in as {}.", user.username) />
+        <dl class="facts">
+            <dt>"Name"</dt>
+            <dd>{user.display_name.clone()}</dd>
+            <dt>"Roles"</dt>
+            <dd>{roles_label(&user.roles)}</dd>
+            <dt>"Approval groups"</dt>
+            <dd>{groups_label(&user.groups)}</dd>
+        </dl>
+        <section class="panel">
+            <h2>"Sign out everywhere"</h2>
+            <p>"Ends every session you have open, on every device, this one included. Use it if you signed in on a computer that is not yours, or lost a laptop. Your API tokens keep working: revoke them on the API tokens page."</p>
+            <ErrorNotice error=errors />
+            <ActionForm action attr:class="form">
+                <button type="submit" class="button">"Sign out everywhere"</button>
+            </ActionForm>
+        </section>
+    }
+}
