@@ -19,10 +19,28 @@ fn hostile_text() -> impl Strategy<Value = String> {
         "[ -~]{0,80}",
         prop::collection::vec(
             prop_oneof![
-                Just("\0"), Just("\n"), Just("\r\n"), Just("\t"), Just("\""), Just("'"),
-                Just("<script>"), Just("{{"), Just("}}"), Just("- "), Just(": "), Just("&a"),
-                Just("*a"), Just("!!binary"), Just("99999999999999999999999"), Just("-1"),
-                Just("NaN"), Just("1e309"), Just("ż"), Just("\u{202e}"), Just("\\"), Just("%00"),
+                Just("\0"),
+                Just("\n"),
+                Just("\r\n"),
+                Just("\t"),
+                Just("\""),
+                Just("'"),
+                Just("<script>"),
+                Just("{{"),
+                Just("}}"),
+                Just("- "),
+                Just(": "),
+                Just("&a"),
+                Just("*a"),
+                Just("!!binary"),
+                Just("99999999999999999999999"),
+                Just("-1"),
+                Just("NaN"),
+                Just("1e309"),
+                Just("ż"),
+                Just("\u{202e}"),
+                Just("\\"),
+                Just("%00"),
             ],
             0..24,
         )
@@ -36,7 +54,8 @@ fn hostile_json() -> impl Strategy<Value = Value> {
         Just(Value::Null),
         any::<bool>().prop_map(Value::Bool),
         any::<i64>().prop_map(Value::from),
-        any::<f64>().prop_map(|f| serde_json::Number::from_f64(f).map_or(Value::Null, Value::Number)),
+        any::<f64>()
+            .prop_map(|f| serde_json::Number::from_f64(f).map_or(Value::Null, Value::Number)),
         hostile_text().prop_map(Value::String),
     ];
     leaf.prop_recursive(4, 48, 8, |inner| {
@@ -48,16 +67,23 @@ fn hostile_json() -> impl Strategy<Value = Value> {
     })
 }
 
-/// A manifest-shaped document with hostile values where dbt puts its fields.
+/// A manifest-shaped document with hostile values where dbt puts its fields: a whole section,
+/// or one field of a model.
 fn hostile_manifest() -> impl Strategy<Value = Vec<u8>> {
-    (hostile_json(), hostile_json(), hostile_json(), hostile_text()).prop_map(
-        |(nodes, sources, node, key)| {
-            let mut doc = serde_json::json!({
-                "metadata": { "dbt_schema_version": "https://schemas.getdbt.com/dbt/manifest/v12.json", "project_name": key },
-                "nodes": nodes,
-                "sources": sources,
+    (hostile_json(), hostile_json(), 0usize..8, hostile_text()).prop_map(
+        |(section, value, field, key)| {
+            let mut node = serde_json::json!({
+                "unique_id": "model.p.x", "resource_type": "model", "name": "x",
+                "description": "", "config": { "meta": {} }, "meta": {},
+                "depends_on": { "nodes": ["source.p.raw.y"] }, "fqn": ["p", "x"],
             });
-            doc["nodes"]["model.p.x"] = node;
+            let fields = ["unique_id", "resource_type", "name", "description", "config", "meta", "depends_on", "fqn"];
+            node[fields[field]] = value;
+            let doc = serde_json::json!({
+                "metadata": { "dbt_schema_version": "https://schemas.getdbt.com/dbt/manifest/v12.json", "project_name": key },
+                "nodes": { "model.p.x": node },
+                "sources": section,
+            });
             serde_json::to_vec(&doc).unwrap_or_default()
         },
     )

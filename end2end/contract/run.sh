@@ -12,8 +12,8 @@ BIN=./target/debug/rollgate
 
 if [ ! -x "$VENV/bin/schemathesis" ] || ! "$VENV/bin/schemathesis" --version 2>/dev/null | grep -q "$VERSION"; then
   echo "==> Installing schemathesis $VERSION into $VENV (first time only)"
-  python3 -m venv "$VENV"
-  "$VENV/bin/pip" install -q "schemathesis==$VERSION"
+  python3 -m venv "$VENV" && "$VENV/bin/pip" install -q "schemathesis==$VERSION" || {
+    echo "cannot install schemathesis from PyPI" >&2; exit 3; }
 fi
 
 work="$(mktemp -d)"
@@ -34,7 +34,8 @@ for _ in $(seq 100); do
 done
 
 echo "==> schemathesis: every operation of /api/v1, $EXAMPLES examples each"
-"$VENV/bin/schemathesis" run "http://127.0.0.1:$port/api/v1/openapi.json" \
+"$VENV/bin/schemathesis" --config-file end2end/contract/schemathesis.toml \
+  run "http://127.0.0.1:$port/api/v1/openapi.json" \
   --url "http://127.0.0.1:$port" \
   --header "Authorization: Bearer $token" \
   --checks all --max-examples "$EXAMPLES" --seed 1 --no-color \

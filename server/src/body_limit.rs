@@ -45,11 +45,16 @@ pub async fn limit_bodies(req: Request<Body>, next: Next) -> Response {
         return too_large(limit, rest);
     }
     match read_limited(body, limit).await {
-        Ok(bytes) => next.run(Request::from_parts(parts, Body::from(bytes))).await,
-        Err(Refused::TooLarge) => too_large(limit, rest),
-        Err(Refused::CutOff) => {
-            (StatusCode::BAD_REQUEST, "The request body was cut off: retry.").into_response()
+        Ok(bytes) => {
+            next.run(Request::from_parts(parts, Body::from(bytes)))
+                .await
         }
+        Err(Refused::TooLarge) => too_large(limit, rest),
+        Err(Refused::CutOff) => (
+            StatusCode::BAD_REQUEST,
+            "The request body was cut off: retry.",
+        )
+            .into_response(),
     }
 }
 

@@ -38,8 +38,7 @@ pub async fn assign_request_ids(mut req: Request<Body>, next: Next) -> Response 
 fn plain_id(v: &str) -> bool {
     !v.is_empty()
         && v.len() <= 64
-        && v
-            .chars()
+        && v.chars()
             .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.'))
 }
 

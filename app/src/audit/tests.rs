@@ -138,11 +138,22 @@ async fn the_audit_log_and_its_head_cannot_be_emptied(t: &TestDb) {
         async move { db_run!(&db, |c| sqlx::query(sql).execute(c).await.map(|_| ())) }
     };
     if t.db.backend() == Backend::Postgres {
-        assert!(run("TRUNCATE audit_events").await.is_err(), "TRUNCATE audit_events");
-        assert!(run("TRUNCATE audit_chain_head").await.is_err(), "TRUNCATE head");
-        assert!(run("TRUNCATE audit_events, audit_chain_head").await.is_err());
+        assert!(
+            run("TRUNCATE audit_events").await.is_err(),
+            "TRUNCATE audit_events"
+        );
+        assert!(
+            run("TRUNCATE audit_chain_head").await.is_err(),
+            "TRUNCATE head"
+        );
+        assert!(run("TRUNCATE audit_events, audit_chain_head")
+            .await
+            .is_err());
     }
-    assert!(run("DELETE FROM audit_chain_head").await.is_err(), "DELETE head");
+    assert!(
+        run("DELETE FROM audit_chain_head").await.is_err(),
+        "DELETE head"
+    );
     let report = verify_db(&t.db).await.unwrap();
     assert_eq!((report.outcome, report.checked), (Ok(()), 3));
 }

@@ -110,7 +110,10 @@ mod tests {
     #[test]
     fn sign_in_only_redirects_to_local_paths() {
         assert_eq!(safe_next("/audit?actor=ana"), "/audit?actor=ana");
-        assert_eq!(safe_next("/changes/4?tab=plan#rows"), "/changes/4?tab=plan#rows");
+        assert_eq!(
+            safe_next("/changes/4?tab=plan#rows"),
+            "/changes/4?tab=plan#rows"
+        );
         assert_eq!(safe_next("https://evil.example"), "/");
         assert_eq!(safe_next("//evil.example"), "/");
         assert_eq!(safe_next("/\\evil.example"), "/");
@@ -119,7 +122,13 @@ mod tests {
 
     #[test]
     fn whitespace_and_control_characters_that_browsers_drop_are_refused() {
-        for hostile in ["/\t/evil.example", "/\n/x", "/\r/x", "/ /evil.example", "/\u{0}/x"] {
+        for hostile in [
+            "/\t/evil.example",
+            "/\n/x",
+            "/\r/x",
+            "/ /evil.example",
+            "/\u{0}/x",
+        ] {
             assert_eq!(safe_next(hostile), "/", "{hostile:?}");
         }
     }

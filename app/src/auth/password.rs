@@ -110,7 +110,10 @@ pub async fn hash_password(password: String) -> Result<String, PasswordError> {
 }
 
 /// True when `password` matches `hash`; with no hash, verifies against a dummy and returns false.
-pub async fn verify_password(password: String, hash: Option<String>) -> Result<bool, PasswordError> {
+pub async fn verify_password(
+    password: String,
+    hash: Option<String>,
+) -> Result<bool, PasswordError> {
     POOL.run(move || verify_blocking(&password, hash.as_deref()))
         .await?
         .map_err(PasswordError::Failed)

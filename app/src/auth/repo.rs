@@ -38,7 +38,11 @@ pub async fn begin_attempt(
     if let Some(until) = until.filter(|t| *t > now) {
         return Ok(Attempt::Locked(until));
     }
-    let failures = if until.is_some() { 1 } else { i64::from(failures) + 1 };
+    let failures = if until.is_some() {
+        1
+    } else {
+        i64::from(failures) + 1
+    };
     let lock = (failures > max_failures).then(|| now + lockout);
     set_failures(tx, key, failures, lock).await?;
     Ok(match lock {

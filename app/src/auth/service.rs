@@ -202,12 +202,7 @@ impl Attempted {
         );
         let mut tx = db.begin().await?;
         repo::clear_failures(&mut tx, &self.key).await?;
-        append(
-            &mut tx,
-            &ctx,
-            self.event("auth.login_succeeded", json!({})),
-        )
-        .await?;
+        append(&mut tx, &ctx, self.event("auth.login_succeeded", json!({}))).await?;
         tx.commit().await?;
         Ok(creds.id)
     }

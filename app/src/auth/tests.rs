@@ -119,8 +119,10 @@ async fn audit_json(db: &Db) -> Vec<serde_json::Value> {
         .unwrap();
     page.entries
         .into_iter()
-        .map(|e| serde_json::json!({ "action": e.action, "entity_id": e.entity_id,
-            "after": serde_json::from_str::<serde_json::Value>(&e.after).unwrap() }))
+        .map(|e| {
+            serde_json::json!({ "action": e.action, "entity_id": e.entity_id,
+            "after": serde_json::from_str::<serde_json::Value>(&e.after).unwrap() })
+        })
         .collect()
 }
 

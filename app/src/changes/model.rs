@@ -283,11 +283,11 @@ pub fn deployed_at(value: &str, now: DateTime<Utc>) -> Result<Option<DateTime<Ut
 }
 
 fn links(links: &[Link]) -> Result<Vec<Link>, FieldError> {
+    if links.len() > 20 {
+        return Err(FieldError::new("links", "at most 20 links"));
+    }
     let mut out = Vec::new();
     for (i, l) in links.iter().enumerate() {
-        if l.url.trim().is_empty() {
-            continue;
-        }
         let kind = match l.kind.trim() {
             "pr" | "ticket" | "other" => l.kind.trim().to_string(),
             "" => "other".to_string(),
@@ -298,6 +298,9 @@ fn links(links: &[Link]) -> Result<Vec<Link>, FieldError> {
                 ))
             }
         };
+        if l.url.trim().is_empty() {
+            continue;
+        }
         let field = match kind.as_str() {
             "pr" => "pr_url".to_string(),
             "ticket" => "ticket_url".to_string(),
@@ -306,18 +309,12 @@ fn links(links: &[Link]) -> Result<Vec<Link>, FieldError> {
         let url = validate::url(&field, &l.url)?;
         out.push(Link { kind, url });
     }
-    if out.len() > 20 {
-        return Err(FieldError::new("links", "at most 20 links"));
-    }
     Ok(out)
 }
 
 fn components(list: &[(String, String)]) -> Result<Vec<(String, String)>, FieldError> {
     let mut out: Vec<(String, String)> = Vec::new();
     for (i, (name, version)) in list.iter().enumerate() {
-        if name.trim().is_empty() {
-            continue;
-        }
         let name = component_name(&format!("components[{i}]"), name)?;
         let version = validate::text(&format!("components[{i}]"), version, 300, false, false)?;
         if out.iter().any(|(n, _)| n.eq_ignore_ascii_case(&name)) {

@@ -152,7 +152,10 @@ pub fn check_secret_env(name: &str) -> Result<(), String> {
             "must start with {SECRET_ENV_PREFIX} (for example {SECRET_ENV_PREFIX}AIRFLOW_PASSWORD): only those variables may hold connector secrets"
         ));
     }
-    if !rest.chars().all(|c| c.is_ascii_uppercase() || c.is_ascii_digit() || c == '_') {
+    if !rest
+        .chars()
+        .all(|c| c.is_ascii_uppercase() || c.is_ascii_digit() || c == '_')
+    {
         return Err("must be an environment variable name: capital letters, digits and _".into());
     }
     Ok(())
@@ -212,7 +215,12 @@ mod tests {
 
     #[test]
     fn a_secret_may_come_only_from_a_connector_variable() {
-        for other in ["ROLLGATE_SECRET_KEY", "DATABASE_URL", "ROLLGATE_CONNECTOR_", "HOME"] {
+        for other in [
+            "ROLLGATE_SECRET_KEY",
+            "DATABASE_URL",
+            "ROLLGATE_CONNECTOR_",
+            "HOME",
+        ] {
             let err = NewConnector::parse("p", "webhook", "https://h.example", "", other, "")
                 .unwrap_err();
             assert!(
@@ -227,8 +235,14 @@ mod tests {
 
     #[test]
     fn an_origin_is_scheme_host_and_port() {
-        assert_eq!(origin("https://Air.example.com:8080/api?x=1"), "https://air.example.com:8080");
-        assert_ne!(origin("https://a.example"), origin("https://a.example.evil.example"));
+        assert_eq!(
+            origin("https://Air.example.com:8080/api?x=1"),
+            "https://air.example.com:8080"
+        );
+        assert_ne!(
+            origin("https://a.example"),
+            origin("https://a.example.evil.example")
+        );
         assert_eq!(origin("https://a.example/x"), origin("https://a.example/y"));
     }
 }

@@ -4,7 +4,10 @@ use chrono::Utc;
 use serde_json::{json, Value};
 
 use super::{
-    model::{check_secret_env, origin, Connector, NewConnector, SecretInput, SecretSource, SECRET_ENV_PREFIX},
+    model::{
+        check_secret_env, origin, Connector, NewConnector, SecretInput, SecretSource,
+        SECRET_ENV_PREFIX,
+    },
     repo::{self, Fields},
     secret::SecretKey,
 };

@@ -145,8 +145,15 @@ backend_test!(
 
 async fn a_secret_variable_outside_the_connector_prefix_is_never_read(t: &TestDb) {
     let key = SecretKey::generate();
-    let new = NewConnector::parse("hook", "webhook", "https://h.example", "", "", "s3cret-value")
-        .unwrap();
+    let new = NewConnector::parse(
+        "hook",
+        "webhook",
+        "https://h.example",
+        "",
+        "",
+        "s3cret-value",
+    )
+    .unwrap();
     let id = service::save(&t.db, &Ctx::system(), &key, None, new)
         .await
         .unwrap();
@@ -313,7 +320,10 @@ async fn collector() -> (String, std::sync::Arc<std::sync::atomic::AtomicUsize>)
         let counted = counted.clone();
         async move {
             counted.fetch_add(1, Ordering::SeqCst);
-            (StatusCode::CREATED, Json(json!({ "access_token": "stolen" })))
+            (
+                StatusCode::CREATED,
+                Json(json!({ "access_token": "stolen" })),
+            )
         }
     });
     (serve(router).await, hits)
@@ -327,17 +337,17 @@ fn redirecting_airflow(to: String) -> Router {
             get(|| async { Json(json!({ "version": "3.1.3", "git_version": null })) }),
         )
         .route(
-        "/auth/token",
-        post(move || {
-            let to = to.clone();
-            async move {
-                (
-                    StatusCode::TEMPORARY_REDIRECT,
-                    [(axum::http::header::LOCATION, format!("{to}/collect"))],
-                )
-            }
-        }),
-    )
+            "/auth/token",
+            post(move || {
+                let to = to.clone();
+                async move {
+                    (
+                        StatusCode::TEMPORARY_REDIRECT,
+                        [(axum::http::header::LOCATION, format!("{to}/collect"))],
+                    )
+                }
+            }),
+        )
 }
 
 #[tokio::test]
@@ -373,7 +383,11 @@ async fn a_step_call_never_follows_a_redirect_and_records_where_it_pointed() {
     assert_eq!(hits.load(std::sync::atomic::Ordering::SeqCst), 0);
     assert!(reply.detail().contains(&elsewhere), "{}", reply.detail());
     let evidence = http.take_log();
-    assert!(evidence[0].note.contains("not followed"), "{:?}", evidence[0]);
+    assert!(
+        evidence[0].note.contains("not followed"),
+        "{:?}",
+        evidence[0]
+    );
     assert!(!evidence[0].request_body.contains("right"));
 }
 

@@ -74,7 +74,14 @@ mod tests {
     #[test]
     fn only_plain_role_names_reach_the_sql() {
         assert!(check_role_name("rollgate_app").is_ok());
-        for bad in ["", "App", "1app", "app; DROP TABLE users", "a-b", &"a".repeat(64)] {
+        for bad in [
+            "",
+            "App",
+            "1app",
+            "app; DROP TABLE users",
+            "a-b",
+            &"a".repeat(64),
+        ] {
             assert!(check_role_name(bad).is_err(), "{bad}");
         }
     }

@@ -71,8 +71,8 @@ pub async fn create_user(
     #[server(default)] groups: Vec<i64>,
     #[server(default)] service: bool,
 ) -> Result<i64, AppError> {
-    use crate::auth::{guard, Permission};
     use super::model::NewUser;
+    use crate::auth::{guard, Permission};
     crate::error::respond(
         async move {
             let admin = guard::require(Permission::ManageUsers).await?;

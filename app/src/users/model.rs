@@ -197,7 +197,10 @@ impl NewUser {
             .map_err(|m| errors.push(FieldError::new("display_name", m)))
             .ok();
         let access = parse_access(roles, groups).map_err(|e| errors.push(e)).ok();
-        if access.as_ref().is_some_and(|a| a.roles.contains(&Role::Admin)) {
+        if access
+            .as_ref()
+            .is_some_and(|a| a.roles.contains(&Role::Admin))
+        {
             errors.push(FieldError::new(
                 "roles",
                 "a service account cannot be an administrator",

@@ -146,7 +146,8 @@ pub async fn find_credentials(
     conn: &mut Conn<'_>,
     username: &str,
 ) -> Result<Option<Credentials>, DbError> {
-    let sql = "SELECT id, username, password_hash, active, kind FROM users WHERE username_lower = $1";
+    let sql =
+        "SELECT id, username, password_hash, active, kind FROM users WHERE username_lower = $1";
     Ok(conn_run!(conn, |c| sqlx::query_as(sql)
         .bind(username)
         .fetch_optional(c)

@@ -89,7 +89,10 @@ pub async fn run(settings: &Settings, command: UserCommand) -> anyhow::Result<Ex
         .await
         .map_err(|e| anyhow::anyhow!("cannot create the user: {e}"))?;
     let what = if service { "service account" } else { "user" };
-    println!("Created {what} {} (id {id}).", username.trim().to_lowercase());
+    println!(
+        "Created {what} {} (id {id}).",
+        username.trim().to_lowercase()
+    );
     Ok(ExitCode::SUCCESS)
 }
 

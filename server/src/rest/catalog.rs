@@ -28,7 +28,8 @@ use super::{
         (status = 400, description = "Malformed body", body = ErrorBody),
         (status = 401, description = "No valid token", body = ErrorBody),
         (status = 403, description = "The token lacks catalog:write", body = ErrorBody),
-        (status = 422, description = "An entry is invalid, names an unknown component, or forms a cycle", body = ErrorBody),
+        (status = 413, description = "The body is larger than 1 MiB", body = ErrorBody),
+        (status = 422, description = "An entry is invalid, names an unknown component or connector, or forms a cycle", body = ErrorBody),
     ),
     security(("token" = []))
 )]
@@ -57,6 +58,7 @@ pub async fn declare(
     request_body(content = serde_json::Value, content_type = "application/json", description = "A dbt manifest.json"),
     responses(
         (status = 200, description = "Imported", body = DeclaredBody),
+        (status = 400, description = "The body was cut off", body = ErrorBody),
         (status = 401, description = "No valid token", body = ErrorBody),
         (status = 403, description = "The token lacks catalog:write", body = ErrorBody),
         (status = 413, description = "Larger than 25 MB", body = ErrorBody),

@@ -2,7 +2,7 @@
 
 use axum::{
     body::Body,
-    extract::{Path, Query, State},
+    extract::{Path, Query, RawQuery, State},
     http::{header, HeaderMap, StatusCode},
     response::{IntoResponse, Response},
     Json,
@@ -21,7 +21,7 @@ use app::{
 
 use super::{
     auth::Caller,
-    dto::{ChangeBody, ChangeListBody, NewChangeBody},
+    dto::{ChangeBody, ChangeKindName, ChangeListBody, ChangeStatusName, NewChangeBody},
     error::{parse_json, ApiError, ErrorBody},
     idempotency,
 };
@@ -33,13 +33,15 @@ use super::{
 #[utoipa::path(
     post, path = "/api/v1/changes", tag = "changes",
     request_body = NewChangeBody,
-    params(("Idempotency-Key" = Option<String>, Header, description = "Makes retries safe")),
+    params(("Idempotency-Key" = Option<String>, Header, description = "Makes retries safe: 1 to 255 visible ASCII characters (a UUID works well)", pattern = r"^[!-~]{1,255}$")),
     responses(
         (status = 201, description = "Recorded", body = ChangeBody),
-        (status = 400, description = "Malformed body", body = ErrorBody),
+        (status = 400, description = "Malformed body or Idempotency-Key", body = ErrorBody),
         (status = 401, description = "No valid token", body = ErrorBody),
         (status = 403, description = "The token lacks changes:write", body = ErrorBody),
-        (status = 422, description = "A field is invalid, or the key was reused with another body", body = ErrorBody),
+        (status = 409, description = "A twin request with the same Idempotency-Key is still being processed", body = ErrorBody),
+        (status = 413, description = "The body is larger than 1 MiB", body = ErrorBody),
+        (status = 422, description = "A field is invalid, a component is not in the catalog or listed twice, `deployed_at` is in the future, or the key was reused with another body", body = ErrorBody),
     ),
     security(("token" = []))
 )]
@@ -54,6 +56,7 @@ pub async fn create(
     let body = super::read_body(body).await?;
     let raw: serde_json::Value = parse_json(&body)?;
     let input: NewChangeBody = parse_json(&body)?;
+    input.check()?;
     let new = NewChange::parse(&input.input(), chrono::Utc::now())?;
     let user_id = caller.0.user.id;
     let hash = idempotency::fingerprint(&raw);
@@ -99,6 +102,22 @@ pub async fn create(
     .into())
 }
 
+/// The page's form sends empty fields for "any"; the API states its filters as typed values,
+/// so an empty one is refused rather than silently ignored.
+fn refuse_empty_filters(raw: &str) -> Result<(), ApiError> {
+    const TYPED: [&str; 5] = ["status", "kind", "from", "to", "after"];
+    let empty: Vec<AppError> = raw
+        .split('&')
+        .filter_map(|pair| pair.split_once('=').or(Some((pair, ""))))
+        .filter(|(k, v)| v.is_empty() && TYPED.contains(k))
+        .map(|(k, _)| AppError::field(k, "is empty: leave the filter out to match everything"))
+        .collect();
+    match empty.into_iter().next() {
+        Some(e) => Err(e.into()),
+        None => Ok(()),
+    }
+}
+
 fn json_response(status: StatusCode, body: String) -> Response {
     (status, [(header::CONTENT_TYPE, "application/json")], body).into_response()
 }
@@ -106,9 +125,10 @@ fn json_response(status: StatusCode, body: String) -> Response {
 /// Get one change.
 #[utoipa::path(
     get, path = "/api/v1/changes/{id}", tag = "changes",
-    params(("id" = i64, Path, description = "The change id")),
+    params(("id" = i64, Path, description = "The change id", minimum = 1)),
     responses(
         (status = 200, description = "The change", body = ChangeBody),
+        (status = 400, description = "The id is not a whole number in range", body = ErrorBody),
         (status = 401, description = "No valid token", body = ErrorBody),
         (status = 403, description = "The token lacks changes:read", body = ErrorBody),
         (status = 404, description = "No such change", body = ErrorBody),
@@ -135,27 +155,30 @@ pub async fn get(
     get, path = "/api/v1/changes", tag = "changes",
     params(
         ("q" = Option<String>, Query, description = "Text in the title"),
-        ("status" = Option<String>, Query), ("kind" = Option<String>, Query),
+        ("status" = Option<ChangeStatusName>, Query), ("kind" = Option<ChangeKindName>, Query),
         ("component" = Option<String>, Query, description = "A component name"),
         ("author" = Option<String>, Query, description = "A username"),
-        ("from" = Option<String>, Query, description = "YYYY-MM-DD, deployed on or after"),
-        ("to" = Option<String>, Query, description = "YYYY-MM-DD, deployed on or before"),
-        ("after" = Option<String>, Query, description = "`next` of the previous page"),
+        ("from" = Option<chrono::NaiveDate>, Query, description = "YYYY-MM-DD, deployed on or after"),
+        ("to" = Option<chrono::NaiveDate>, Query, description = "YYYY-MM-DD, deployed on or before (not before `from`)"),
+        ("after" = Option<String>, Query, description = "`next` of the previous page", pattern = r"^[0-9]{1,12}_[0-9]{1,18}$"),
     ),
     responses(
         (status = 200, description = "A page of changes", body = ChangeListBody),
+        (status = 400, description = "The query string is malformed (a filter given twice, say)", body = ErrorBody),
         (status = 401, description = "No valid token", body = ErrorBody),
         (status = 403, description = "The token lacks changes:read", body = ErrorBody),
-        (status = 422, description = "A filter is invalid", body = ErrorBody),
+        (status = 422, description = "A filter is invalid, or `to` is before `from`", body = ErrorBody),
     ),
     security(("token" = []))
 )]
 pub async fn list(
     State(state): State<AppState>,
     caller: Caller,
+    RawQuery(raw): RawQuery,
     Query(query): Query<ChangeQuery>,
 ) -> Result<Json<ChangeListBody>, ApiError> {
     caller.require(Scope::ChangesRead)?;
+    refuse_empty_filters(raw.as_deref().unwrap_or_default())?;
     let filter = query.parse()?;
     let page = service::list(&state.db, &filter)
         .await

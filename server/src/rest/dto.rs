@@ -10,36 +10,85 @@ use app::{
     changes::model::{Change, ChangeInput, ChangeSummary, ChangesPage, Link},
 };
 
-/// A change to record.
+// Text constraints as the server enforces them (after trimming): no control characters, and
+// a required field holds at least one visible character.
+
+/// A change to record. Beyond what the schema states, the server answers 422 when a component
+/// is not in the catalog or is listed twice, or when `deployed_at` is in the future.
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct NewChangeBody {
+    #[schema(
+        min_length = 1,
+        max_length = 200,
+        pattern = r"^[^\u0000-\u001f\u007f-\u009f]*[^\s\u0000-\u001f\u007f-\u009f][^\u0000-\u001f\u007f-\u009f]*$"
+    )]
     pub title: String,
-    /// `transform`, `schema_migration`, `config`, `backfill` or `other`.
+    #[schema(value_type = ChangeKindName)]
     pub kind: String,
+    #[schema(
+        min_length = 1,
+        max_length = 5000,
+        pattern = r"^[^\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f-\u009f]*[^\s\u0000-\u001f\u007f-\u009f][^\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f-\u009f]*$"
+    )]
     pub why: String,
-    /// RFC 3339; defaults to now.
+    /// RFC 3339, not in the future; defaults to now.
     #[serde(default)]
+    #[schema(format = DateTime)]
     pub deployed_at: Option<String>,
-    /// 7–40 hex digits.
+    /// 7–40 hex digits (64 for SHA-256 repositories).
     #[serde(default)]
+    #[schema(pattern = r"^\s*([0-9a-fA-F]{7,40}|[0-9a-fA-F]{64})?\s*$")]
     pub git_sha: Option<String>,
     /// The commit this change replaced (what a rollback restores), 7–40 hex digits.
     #[serde(default)]
+    #[schema(pattern = r"^\s*([0-9a-fA-F]{7,40}|[0-9a-fA-F]{64})?\s*$")]
     pub git_sha_before: Option<String>,
     #[serde(default)]
+    #[schema(max_length = 500, pattern = r"^[^\u0000-\u001f\u007f-\u009f]*$")]
     pub artifact_ref: Option<String>,
     #[serde(default)]
+    #[schema(max_items = 20)]
     pub links: Vec<LinkBody>,
-    /// Catalog components the change touched (at least one).
+    /// Catalog components the change touched (at least one, each once).
+    #[schema(min_items = 1, max_items = 200)]
     pub components: Vec<AffectedBody>,
+}
+
+/// What kind of change.
+#[derive(Debug, Clone, Copy, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum ChangeKindName {
+    Transform,
+    SchemaMigration,
+    Config,
+    Backfill,
+    Other,
+}
+
+/// Where a change stands.
+#[derive(Debug, Clone, Copy, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum ChangeStatusName {
+    Recorded,
+    RollbackPlanned,
+    RollingBack,
+    RolledBack,
+    RollbackFailed,
+    Closed,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct LinkBody {
-    /// `pr`, `ticket` or `other`.
+    /// `pr`, `ticket` or `other` (empty means other).
+    #[schema(pattern = r"^(pr|ticket|other)?$")]
     pub kind: String,
+    /// An absolute http(s) address; a link with an empty one is left out.
+    #[schema(
+        max_length = 2000,
+        pattern = r"^(https?://[^\s/\u0000-\u001f\u007f-\u009f][^\s\u0000-\u001f\u007f-\u009f]*)?$"
+    )]
     pub url: String,
 }
 
@@ -47,17 +96,40 @@ pub struct LinkBody {
 #[serde(deny_unknown_fields)]
 pub struct AffectedBody {
     /// The component's name in the catalog.
+    #[schema(
+        min_length = 1,
+        max_length = 200,
+        pattern = r"^[^\u0000-\u001f\u007f-\u009f]*[^\s\u0000-\u001f\u007f-\u009f][^\u0000-\u001f\u007f-\u009f]*$"
+    )]
     pub name: String,
     /// The data version the change produced there (snapshot or time-travel id), if known.
     #[serde(default)]
+    #[schema(max_length = 300, pattern = r"^[^\u0000-\u001f\u007f-\u009f]*$")]
     pub data_version: String,
     /// The data version it had before the change (what a rollback restores), if known; without
     /// it Rollgate takes the version the previous change produced.
     #[serde(default)]
+    #[schema(max_length = 300, pattern = r"^[^\u0000-\u001f\u007f-\u009f]*$")]
     pub data_version_before: String,
 }
 
 impl NewChangeBody {
+    /// What the API refuses that the page's form allows: an empty `deployed_at` (the form's
+    /// "now"); the API's "now" is leaving it out.
+    pub fn check(&self) -> Result<(), app::error::AppError> {
+        if self
+            .deployed_at
+            .as_deref()
+            .is_some_and(|d| d.trim().is_empty())
+        {
+            return Err(app::error::AppError::field(
+                "deployed_at",
+                "is empty: leave it out (or null) to mean now",
+            ));
+        }
+        Ok(())
+    }
+
     pub fn input(self) -> ChangeInput {
         ChangeInput {
             title: self.title,
@@ -200,32 +272,55 @@ impl From<ChangesPage> for ChangeListBody {
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct DeclareBody {
+    #[schema(max_items = 5000)]
     pub components: Vec<ComponentBody>,
 }
 
+/// One component. Beyond the schema the server answers 422 when a named connector or upstream
+/// component does not exist, a non-job names a connector, a DAG id comes without a connector,
+/// a component lists itself upstream, or the upstream would make a cycle.
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ComponentBody {
+    #[schema(
+        min_length = 1,
+        max_length = 200,
+        pattern = r"^[^\u0000-\u001f\u007f-\u009f]*[^\s\u0000-\u001f\u007f-\u009f][^\u0000-\u001f\u007f-\u009f]*$"
+    )]
     pub name: String,
     pub kind: KindBody,
     #[serde(default)]
+    #[schema(max_length = 120, pattern = r"^[^\u0000-\u001f\u007f-\u009f]*$")]
     pub owner: String,
     #[serde(default)]
+    #[schema(
+        max_length = 2000,
+        pattern = r"^[^\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f-\u009f]*$"
+    )]
     pub description: String,
     #[serde(default)]
-    pub tags: Vec<String>,
+    #[schema(max_items = 50)]
+    pub tags: Vec<TagName>,
     #[serde(default)]
-    pub upstream: Option<Vec<String>>,
+    #[schema(max_items = 500)]
+    pub upstream: Option<Vec<ComponentName>>,
     /// A connector's name (jobs only).
     #[serde(default)]
+    #[schema(max_length = 60, pattern = r"^[^\u0000-\u001f\u007f-\u009f]*$")]
     pub connector: Option<String>,
     #[serde(default)]
+    #[schema(max_length = 250, pattern = r"^\s*[A-Za-z0-9_.-]*\s*$")]
     pub dag_id: Option<String>,
     #[serde(default)]
+    #[schema(max_length = 250, pattern = r"^\s*[A-Za-z0-9_.-]*\s*$")]
     pub rollback_dag_id: Option<String>,
     /// How long its storage keeps earlier versions, e.g. `snowflake 30d`, `bigquery 7d`,
-    /// `lakefs 72h`; absent keeps the stored one, empty clears it.
+    /// `lakefs 72h`; absent keeps the stored one, empty clears it. Each engine has bounds
+    /// (snowflake 1–90 days, bigquery 2–7 days): a period outside them is answered 422.
     #[serde(default)]
+    #[schema(
+        pattern = r"^\s*((snowflake|bigquery|delta|iceberg|lakefs|custom)(\s+[1-9][0-9]{0,5}[dh])?)?\s*$"
+    )]
     pub retention: Option<String>,
 }
 
@@ -236,8 +331,10 @@ impl ComponentBody {
             name: self.name,
             owner: self.owner,
             description: self.description,
-            tags: self.tags,
-            upstream: self.upstream,
+            tags: self.tags.into_iter().map(|t| t.0).collect(),
+            upstream: self
+                .upstream
+                .map(|names| names.into_iter().map(|n| n.0).collect()),
             connector: self.connector,
             dag_id: self.dag_id,
             rollback_dag_id: self.rollback_dag_id,
@@ -245,6 +342,48 @@ impl ComponentBody {
         }
     }
 }
+
+/// A tag: up to 40 letters, digits, `_`, `-` or `:`.
+#[derive(Debug, Deserialize)]
+#[serde(transparent)]
+pub struct TagName(pub String);
+
+/// A component's name as the catalog knows it.
+#[derive(Debug, Deserialize)]
+#[serde(transparent)]
+pub struct ComponentName(pub String);
+
+fn text_schema(
+    min: Option<usize>,
+    max: usize,
+    pattern: &str,
+) -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+    use utoipa::openapi::{schema::Type, ObjectBuilder};
+    ObjectBuilder::new()
+        .schema_type(Type::String)
+        .min_length(min)
+        .max_length(Some(max))
+        .pattern(Some(pattern))
+        .into()
+}
+
+impl utoipa::PartialSchema for TagName {
+    fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+        text_schema(None, 40, r"^[A-Za-z0-9_:-]*$")
+    }
+}
+impl ToSchema for TagName {}
+
+impl utoipa::PartialSchema for ComponentName {
+    fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+        text_schema(
+            Some(1),
+            200,
+            r"^[^\u0000-\u001f\u007f-\u009f]*[^\s\u0000-\u001f\u007f-\u009f][^\u0000-\u001f\u007f-\u009f]*$",
+        )
+    }
+}
+impl ToSchema for ComponentName {}
 
 /// What kind of component.
 #[derive(Debug, Clone, Copy, Deserialize, ToSchema)]
@@ -305,7 +444,16 @@ mod tests {
             "git_sha": "abcdef1", "links": [{"kind": "pr", "url": "https://x.example/1"}],
             "components": [{"name": "orders", "data_version": "v1"}],
         });
-        let keys = ["title", "kind", "why", "deployed_at", "git_sha", "links", "components", "extra"];
+        let keys = [
+            "title",
+            "kind",
+            "why",
+            "deployed_at",
+            "git_sha",
+            "links",
+            "components",
+            "extra",
+        ];
         body[keys[field % keys.len()]] = value;
         serde_json::to_vec(&body).unwrap_or_default()
     }

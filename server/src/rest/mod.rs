@@ -28,7 +28,7 @@ pub use error::ApiError;
 #[openapi(
     info(title = "Rollgate API", description = "Record changes and declare lineage from CI. Authenticate with `Authorization: Bearer <token>` (create tokens on the API tokens page)."),
     paths(changes::create, changes::get, changes::list, catalog::declare, catalog::import_dbt),
-    components(schemas(error::ErrorBody, error::FieldErrorBody)),
+    components(schemas(error::ErrorBody, error::FieldErrorBody, dto::TagName, dto::ComponentName, dto::ChangeStatusName)),
     modifiers(&BearerToken),
     tags((name = "changes", description = "The change log"), (name = "catalog", description = "Components and lineage"))
 )]

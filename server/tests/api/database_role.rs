@@ -14,7 +14,10 @@ struct Scratch {
 impl Scratch {
     fn url_as(&self, user: &str) -> String {
         let (scheme_rest, _) = self.admin.rsplit_once('/').unwrap();
-        let host = scheme_rest.rsplit_once('@').map(|(_, h)| h).unwrap_or(scheme_rest);
+        let host = scheme_rest
+            .rsplit_once('@')
+            .map(|(_, h)| h)
+            .unwrap_or(scheme_rest);
         let host = host.trim_start_matches("postgres://");
         format!("postgres://{user}@{host}/{}", self.database)
     }
@@ -29,19 +32,26 @@ impl Scratch {
 
 impl Drop for Scratch {
     fn drop(&mut self) {
-        let (admin, database, role) = (self.admin.clone(), self.database.clone(), self.role.clone());
+        let (admin, database, role) =
+            (self.admin.clone(), self.database.clone(), self.role.clone());
         let owner_url = self.url_as("postgres");
         let _ = std::thread::spawn(move || {
-            let rt = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
+            let rt = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()?;
             rt.block_on(async {
                 if let Ok(pool) = sqlx::PgPool::connect(&owner_url).await {
-                    let _ = sqlx::query(&format!("DROP OWNED BY {role}")).execute(&pool).await;
+                    let _ = sqlx::query(&format!("DROP OWNED BY {role}"))
+                        .execute(&pool)
+                        .await;
                     pool.close().await;
                 }
                 let pool = sqlx::PgPool::connect(&admin).await?;
                 let drop_db = format!("DROP DATABASE IF EXISTS {database} WITH (FORCE)");
                 sqlx::query(&drop_db).execute(&pool).await?;
-                sqlx::query(&format!("DROP ROLE IF EXISTS {role}")).execute(&pool).await?;
+                sqlx::query(&format!("DROP ROLE IF EXISTS {role}"))
+                    .execute(&pool)
+                    .await?;
                 Ok::<_, sqlx::Error>(())
             })
             .map_err(std::io::Error::other)

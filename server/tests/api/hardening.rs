@@ -44,13 +44,21 @@ async fn a_flood_of_sign_ins_is_shed_with_503_and_retry_after_not_queued_without
             client
                 .post(format!("{address}/api/auth/login"))
                 .header(header::ACCEPT, "application/json")
-                .form(&[("username", format!("nobody-{i}")), ("password", "guess".into())])
+                .form(&[
+                    ("username", format!("nobody-{i}")),
+                    ("password", "guess".into()),
+                ])
                 .send()
                 .await
                 .map(|r| (r.status(), r.headers().get(header::RETRY_AFTER).cloned()))
         });
     }
-    let answers: Vec<_> = flood.join_all().await.into_iter().map(Result::unwrap).collect();
+    let answers: Vec<_> = flood
+        .join_all()
+        .await
+        .into_iter()
+        .map(Result::unwrap)
+        .collect();
     let shed: Vec<_> = answers
         .iter()
         .filter(|(s, _)| *s == StatusCode::SERVICE_UNAVAILABLE)
@@ -60,8 +68,14 @@ async fn a_flood_of_sign_ins_is_shed_with_503_and_retry_after_not_queued_without
         .filter(|(s, _)| *s == StatusCode::UNAUTHORIZED)
         .count();
     assert!(!shed.is_empty(), "some sign-ins are shed: {answers:?}");
-    assert!(shed.iter().all(|(_, retry)| retry.as_ref().is_some_and(|v| v == "2")));
-    assert_eq!(shed.len() + checked, 150, "nothing else, no 500: {answers:?}");
+    assert!(shed
+        .iter()
+        .all(|(_, retry)| retry.as_ref().is_some_and(|v| v == "2")));
+    assert_eq!(
+        shed.len() + checked,
+        150,
+        "nothing else, no 500: {answers:?}"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -102,7 +116,10 @@ async fn request_ids_are_made_by_the_server_and_a_clients_id_never_reaches_the_a
         }
     };
     let forged = send("hunter2 my password <script>").await;
-    let id = forged.headers()["x-request-id"].to_str().unwrap().to_string();
+    let id = forged.headers()["x-request-id"]
+        .to_str()
+        .unwrap()
+        .to_string();
     assert!(uuid::Uuid::parse_str(&id).is_ok(), "{id}");
     assert!(forged.headers().get("x-client-request-id").is_none());
     let plain = send("ci-run-42").await;
@@ -114,9 +131,16 @@ async fn request_ids_are_made_by_the_server_and_a_clients_id_never_reaches_the_a
     )
     .await
     .unwrap();
-    let ids: Vec<_> = page.entries.iter().filter_map(|e| e.request_id.clone()).collect();
+    let ids: Vec<_> = page
+        .entries
+        .iter()
+        .filter_map(|e| e.request_id.clone())
+        .collect();
     assert!(ids.contains(&id), "{ids:?}");
-    assert!(ids.iter().all(|i| uuid::Uuid::parse_str(i).is_ok()), "{ids:?}");
+    assert!(
+        ids.iter().all(|i| uuid::Uuid::parse_str(i).is_ok()),
+        "{ids:?}"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -127,22 +151,34 @@ async fn pages_carry_a_nonce_content_security_policy_and_refuse_framing() {
         .to_str()
         .unwrap()
         .to_string();
-    assert!(res.headers().get(header::STRICT_TRANSPORT_SECURITY).is_none());
+    assert!(res
+        .headers()
+        .get(header::STRICT_TRANSPORT_SECURITY)
+        .is_none());
     let html = res.text().await.unwrap();
     let nonce = csp
         .split("'nonce-")
         .nth(1)
         .and_then(|r| r.split('\'').next())
         .expect("a nonce in the policy");
-    assert!(csp.contains("'wasm-unsafe-eval'") && !csp.contains("'unsafe-eval'"), "{csp}");
+    assert!(
+        csp.contains("'wasm-unsafe-eval'") && !csp.contains("'unsafe-eval'"),
+        "{csp}"
+    );
     assert!(!csp.contains("unsafe-inline"), "{csp}");
     assert!(csp.contains("frame-ancestors 'none'"), "{csp}");
-    assert!(html.contains(&format!("nonce=\"{nonce}\"")), "inline scripts carry the nonce");
+    assert!(
+        html.contains(&format!("nonce=\"{nonce}\"")),
+        "inline scripts carry the nonce"
+    );
     let other = app.client().page("/login").await;
-    assert!(!other.headers()[header::CONTENT_SECURITY_POLICY]
-        .to_str()
-        .unwrap()
-        .contains(nonce), "a fresh nonce per response");
+    assert!(
+        !other.headers()[header::CONTENT_SECURITY_POLICY]
+            .to_str()
+            .unwrap()
+            .contains(nonce),
+        "a fresh nonce per response"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -4,7 +4,10 @@ use serde_json::Value;
 
 use crate::helpers::{json, spawn_app, spawn_app_with, TestApp, PASSWORD};
 
-async fn signed_in_twice(app: &TestApp, username: &str) -> (crate::helpers::TestClient, crate::helpers::TestClient) {
+async fn signed_in_twice(
+    app: &TestApp,
+    username: &str,
+) -> (crate::helpers::TestClient, crate::helpers::TestClient) {
     let (a, b) = (app.client(), app.client());
     assert_eq!(a.login(username, PASSWORD).await.status(), 200);
     assert_eq!(b.login(username, PASSWORD).await.status(), 200);
@@ -20,14 +23,20 @@ async fn a_session_from_before_a_deactivation_stays_ended_after_reactivation() {
     let admin = app.signed_in("boss", &["admin"]).await;
     for active in ["false", "true"] {
         let res = admin
-            .call("users/set_active", &[("id", &id.to_string()), ("active", active)])
+            .call(
+                "users/set_active",
+                &[("id", &id.to_string()), ("active", active)],
+            )
             .await;
         assert_eq!(res.status(), 200);
     }
     assert_eq!(json(ana.call("auth/me", &[]).await).await, Value::Null);
     let fresh = app.client();
     assert_eq!(fresh.login("ana", PASSWORD).await.status(), 200);
-    assert_eq!(json(fresh.call("auth/me", &[]).await).await["username"], "ana");
+    assert_eq!(
+        json(fresh.call("auth/me", &[]).await).await["username"],
+        "ana"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -38,11 +47,18 @@ async fn signing_out_everywhere_ends_every_session_of_that_person_only() {
     let bob = app.signed_in("bob", &["requester"]).await;
     let (seq, _) = app.audit_head().await;
     let res = laptop.call("auth/logout_everywhere", &[]).await;
-    assert!(res.status().is_success() || res.status().is_redirection(), "{}", res.status());
+    assert!(
+        res.status().is_success() || res.status().is_redirection(),
+        "{}",
+        res.status()
+    );
     for client in [&laptop, &phone] {
         assert_eq!(json(client.call("auth/me", &[]).await).await, Value::Null);
     }
-    assert_eq!(json(bob.call("auth/me", &[]).await).await["username"], "bob");
+    assert_eq!(
+        json(bob.call("auth/me", &[]).await).await["username"],
+        "bob"
+    );
     assert_eq!(app.audit_head().await.0, seq + 1, "audited once");
 }
 
@@ -93,5 +109,8 @@ async fn reading_pages_keeps_an_idle_session_alive() {
     tokio::time::sleep(std::time::Duration::from_millis(2100)).await;
     assert_eq!(ana.page("/changes").await.status(), 200);
     let after = stored_expiry(&app).await;
-    assert!(after > before, "a read moved the expiry: {before} → {after}");
+    assert!(
+        after > before,
+        "a read moved the expiry: {before} → {after}"
+    );
 }

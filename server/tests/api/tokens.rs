@@ -13,14 +13,26 @@ async fn a_new_tokens_secret_is_shown_once_and_a_reload_shows_it_no_more() {
     let app = spawn_app().await;
     let ana = app.signed_in("ana", &["requester"]).await;
     let res = ana
-        .call("tokens/create", &[("name", "ci"), ("scopes[]", "changes:read")])
+        .call(
+            "tokens/create",
+            &[("name", "ci"), ("scopes[]", "changes:read")],
+        )
         .await;
-    let location = res.headers()[header::LOCATION].to_str().unwrap().to_string();
+    let location = res.headers()[header::LOCATION]
+        .to_str()
+        .unwrap()
+        .to_string();
     assert!(location.starts_with("/tokens?created="), "{location}");
     let first = page(&ana, &location).await;
-    assert!(first.contains("value=\"rg_"), "the announcing page shows the secret");
+    assert!(
+        first.contains("value=\"rg_"),
+        "the announcing page shows the secret"
+    );
     let reload = page(&ana, &location).await;
-    assert!(!reload.contains("value=\"rg_"), "a reload of the same address shows it no more");
+    assert!(
+        !reload.contains("value=\"rg_"),
+        "a reload of the same address shows it no more"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -39,22 +51,38 @@ async fn an_administrator_mints_tokens_for_service_accounts_but_never_for_a_pers
             ],
         )
         .await;
-    assert!(made.status().is_success() || made.status().is_redirection(), "{}", made.status());
+    assert!(
+        made.status().is_success() || made.status().is_redirection(),
+        "{}",
+        made.status()
+    );
     let (seq, _) = app.audit_head().await;
     let refused = admin
         .call(
             "tokens/create",
-            &[("name", "as ana"), ("owner", "ana"), ("scopes[]", "changes:write")],
+            &[
+                ("name", "as ana"),
+                ("owner", "ana"),
+                ("scopes[]", "changes:write"),
+            ],
         )
         .await;
     assert_eq!(refused.status(), 422);
     let body = json(refused).await;
     assert_eq!(body["fields"][0]["field"], "owner");
-    assert_eq!(app.audit_head().await.0, seq, "nothing was minted or audited");
+    assert_eq!(
+        app.audit_head().await.0,
+        seq,
+        "nothing was minted or audited"
+    );
     let minted = admin
         .call(
             "tokens/create",
-            &[("name", "ci"), ("owner", "ci-bot"), ("scopes[]", "changes:write")],
+            &[
+                ("name", "ci"),
+                ("owner", "ci-bot"),
+                ("scopes[]", "changes:write"),
+            ],
         )
         .await;
     assert!(minted.status().is_redirection() || minted.status().is_success());
@@ -67,7 +95,10 @@ async fn an_administrator_mints_tokens_for_service_accounts_but_never_for_a_pers
     let created = &page.entries[0];
     assert_eq!(created.action, "api_token.created");
     let after: serde_json::Value = serde_json::from_str(&created.after).unwrap();
-    assert_eq!((&after["created_by"], &after["owner"]), (&"boss".into(), &"ci-bot".into()));
+    assert_eq!(
+        (&after["created_by"], &after["owner"]),
+        (&"boss".into(), &"ci-bot".into())
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -87,6 +118,10 @@ async fn a_service_account_can_never_sign_in() {
         .await;
     for password in ["", "!service-account", "anything at all"] {
         let res = app.client().login("ci-bot", password).await;
-        assert!(res.status() == 401 || res.status() == 422, "{password:?}: {}", res.status());
+        assert!(
+            res.status() == 401 || res.status() == 422,
+            "{password:?}: {}",
+            res.status()
+        );
     }
 }

@@ -44,7 +44,10 @@ fn NewUserForm() -> impl IntoView {
     let (title, lead) = if service {
         ("Create a service account", "A service account is for CI: it holds API tokens an administrator creates for it, and it can never sign in.")
     } else {
-        ("Create a user", "Give the password to the person through a safe channel; they sign in with it at once.")
+        (
+            "Create a user",
+            "Give the password to the person through a safe channel; they sign in with it at once.",
+        )
     };
     let other = if service {
         view! { <p><a href="/admin/users/new">"Create a person instead"</a></p> }

@@ -182,7 +182,6 @@ async fn seed_changes(url: &str) -> anyhow::Result<()> {
     Ok(())
 }
 
-
 fn free_port() -> anyhow::Result<u16> {
     Ok(std::net::TcpListener::bind("127.0.0.1:0")?
         .local_addr()?

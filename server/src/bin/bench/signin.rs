@@ -21,7 +21,10 @@ pub async fn run(base: &str, pid: u32) -> anyhow::Result<()> {
             let res = http
                 .post(url)
                 .header("accept", "application/json")
-                .form(&[("username", format!("flood-{i}")), ("password", "guess".into())])
+                .form(&[
+                    ("username", format!("flood-{i}")),
+                    ("password", "guess".into()),
+                ])
                 .send()
                 .await?;
             Ok::<_, reqwest::Error>(res.status().as_u16())
@@ -30,7 +33,11 @@ pub async fn run(base: &str, pid: u32) -> anyhow::Result<()> {
     let health = Instant::now();
     let healthy = http.get(format!("{base}/healthz")).send().await?.status();
     let health_ms = health.elapsed().as_secs_f64() * 1000.0;
-    let statuses: Vec<u16> = flood.join_all().await.into_iter().collect::<Result<_, _>>()?;
+    let statuses: Vec<u16> = flood
+        .join_all()
+        .await
+        .into_iter()
+        .collect::<Result<_, _>>()?;
     let flood_s = started.elapsed().as_secs_f64();
     let peak = peak_kib(pid)?;
     tokio::time::sleep(Duration::from_secs(10)).await;
