@@ -17,8 +17,9 @@ for (const [role, user] of Object.entries(seeded) as [keyof typeof seeded, (type
     await signIn(page, info, user.username);
     await expect(page.getByRole("heading", { level: 1 })).toHaveText(`Welcome, E2E ${user.username}`);
     await ready(page, info);
-    const links = page.getByRole("navigation", { name: "Main" }).getByRole("link");
-    await expect(links).toHaveText(navFor[role]);
+    const nav = page.getByRole("navigation", { name: "Main" });
+    await expect(nav.getByRole("list").getByRole("link")).toHaveText(navFor[role]);
+    await expect(nav.getByRole("link", { name: `E2E ${user.username}` })).toHaveAttribute("href", "/account");
     await signOut(page, info);
   });
 }

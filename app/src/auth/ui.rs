@@ -11,7 +11,7 @@ use super::{
     CurrentUser, Permission,
 };
 use crate::{
-    components::{ErrorNotice, Field, FormErrors, PageHeader},
+    components::{ErrorNotice, Field, FormErrors, PageHeader, SuccessNotice},
     error_template::Forbidden,
 };
 
@@ -108,6 +108,12 @@ pub fn LoginPage() -> impl IntoView {
     let login = ServerAction::<Login>::new();
     let query = use_query_map();
     let next = move || query.with(|q| q.get("next").unwrap_or_default());
+    let signed_out = Signal::derive(move || {
+        query
+            .with(|q| q.get("signed_out"))
+            .filter(|v| v == "everywhere")
+            .map(|_| "You are signed out on every device.".to_string())
+    });
     let form = FormErrors::of(login);
     // Field errors show next to their fields; the others above the form.
     let general = form.general();
@@ -120,6 +126,7 @@ pub fn LoginPage() -> impl IntoView {
                     <div class="login">
                         <PageHeader title="Sign in".to_string() lead="Rollgate governs rollbacks of data pipelines: plans, sign-offs, execution and audit.".to_string() />
                         <ErrorNotice error=general />
+                        <SuccessNotice message=signed_out />
                         // A plain form even with JavaScript: signing in reloads the page, so
                         // everything renders afresh for the new user.
                         <form class="form form--narrow" method="post" action="/api/auth/login">

@@ -1,8 +1,8 @@
 use leptos::prelude::*;
 
 use crate::{
-    auth::{api::LogoutEverywhere, groups_label, roles_label, ui::Authorized, CurrentUser},
-    components::{ErrorNotice, FormErrors, PageHeader},
+    auth::{groups_label, roles_label, ui::Authorized, CurrentUser},
+    components::PageHeader,
 };
 
 /// One's own account: who Rollgate thinks you are, and a way to end every session.
@@ -13,8 +13,6 @@ pub fn AccountPage() -> impl IntoView {
 
 #[component]
 fn Account(user: CurrentUser) -> impl IntoView {
-    let action = ServerAction::<LogoutEverywhere>::new();
-    let errors = FormErrors::of(action).0;
     view! {
         <PageHeader title="Your account".to_string() lead=format!("Signed in as {}.", user.username) />
         <dl class="facts">
@@ -28,10 +26,10 @@ fn Account(user: CurrentUser) -> impl IntoView {
         <section class="panel">
             <h2>"Sign out everywhere"</h2>
             <p>"Ends every session you have open, on every device, this one included. Use it if you signed in on a computer that is not yours, or lost a laptop. Your API tokens keep working: revoke them on the API tokens page."</p>
-            <ErrorNotice error=errors />
-            <ActionForm action attr:class="form">
+            // A plain form, like signing out: the page reloads signed out.
+            <form class="form" method="post" action="/api/auth/logout_everywhere">
                 <button type="submit" class="button">"Sign out everywhere"</button>
-            </ActionForm>
+            </form>
         </section>
     }
 }
