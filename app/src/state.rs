@@ -12,6 +12,8 @@ pub struct SecuritySettings {
     pub max_failed_logins: i64,
     /// How long a lock lasts.
     pub lockout: chrono::Duration,
+    /// Where this server checks sign-in passwords (bounded: a flood is shed with 503).
+    pub passwords: crate::auth::password::PasswordPool,
 }
 
 impl Default for SecuritySettings {
@@ -19,6 +21,7 @@ impl Default for SecuritySettings {
         Self {
             max_failed_logins: 5,
             lockout: chrono::Duration::minutes(15),
+            passwords: crate::auth::password::PasswordPool::for_this_machine(),
         }
     }
 }

@@ -57,6 +57,7 @@ impl Application {
         let security = app::state::SecuritySettings {
             max_failed_logins: settings.security.max_failed_logins.max(1),
             lockout: chrono::Duration::minutes(settings.security.lockout_minutes.max(1)),
+            passwords: app::auth::password::PasswordPool::for_this_machine(),
         };
         let secret_key = load_secret_key(&settings.security)?;
         let worker = settings.worker.enabled.then(|| {

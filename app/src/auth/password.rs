@@ -1,10 +1,12 @@
-//! Argon2id hashing and verification, off the async runtime on a small pool of its own.
+//! Argon2id hashing and verification, off the async runtime on small pools of their own.
 //!
-//! Each hash takes 19 MiB for tens of milliseconds. The pool runs as many at once as the
-//! machine has cores and lets a bounded number wait; past that a sign-in is refused as `Busy`
-//! (503 with `Retry-After`) instead of queueing memory without limit. The same few threads
-//! do every hash, so the allocator reuses their memory instead of growing an arena per
-//! blocking thread.
+//! Each hash takes 19 MiB for tens of milliseconds. A server checks sign-in passwords on its
+//! `PasswordPool`: as many at once as the machine has cores, a bounded number waiting, and past
+//! that a sign-in is refused as `Busy` (503 with `Retry-After`) instead of queueing memory
+//! without limit. New passwords (an administrator creating a user, the CLI) are hashed on a
+//! shared pool that waits for room instead: they are rare and must not fail under a flood.
+//! The same few threads do every hash, so the allocator reuses their memory instead of growing
+//! an arena per blocking thread.
 
 use std::{
     cell::Cell,
@@ -43,12 +45,31 @@ static DUMMY_HASH: LazyLock<String> = LazyLock::new(|| {
 
 type Job = Box<dyn FnOnce() + Send>;
 
+/// Where sign-in passwords are checked; cloning shares the pool. Its threads end when the last
+/// clone is dropped.
+#[derive(Clone)]
+pub struct PasswordPool(Arc<Pool>);
+
+impl PasswordPool {
+    /// Threads = cores (at least 1); 16 checks per thread may wait (under a second of work).
+    pub fn for_this_machine() -> Self {
+        let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
+        Self(Arc::new(Pool::start(threads, threads * 16)))
+    }
+}
+
+impl std::fmt::Debug for PasswordPool {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("PasswordPool")
+    }
+}
+
 struct Pool {
     jobs: mpsc::SyncSender<Job>,
 }
 
-/// Threads = cores (at least 1); 16 jobs per thread may wait (under a second of work).
-static POOL: LazyLock<Pool> = LazyLock::new(|| {
+/// New passwords: one thread per core, waited for.
+static HASHING: LazyLock<Pool> = LazyLock::new(|| {
     let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
     Pool::start(threads, threads * 16)
 });
@@ -78,43 +99,80 @@ impl Pool {
         Self { jobs }
     }
 
+    /// Queues `work`, or refuses at once with `Busy` when the queue is full.
     async fn run<T: Send + 'static>(
         &self,
         work: impl FnOnce() -> T + Send + 'static,
     ) -> Result<T, PasswordError> {
-        let (tx, rx) = tokio::sync::oneshot::channel();
-        let job: Job = Box::new(move || {
-            let _ = tx.send(work());
-        });
+        let (job, rx) = job(work);
         self.jobs.try_send(job).map_err(|e| match e {
             mpsc::TrySendError::Full(_) => PasswordError::Busy,
-            mpsc::TrySendError::Disconnected(_) => {
-                PasswordError::Failed(anyhow::anyhow!("the password hashing pool stopped"))
-            }
+            mpsc::TrySendError::Disconnected(_) => stopped(),
         })?;
-        rx.await
-            .map_err(|_| PasswordError::Failed(anyhow::anyhow!("a password hashing job was lost")))
+        rx.await.map_err(|_| lost())
+    }
+
+    /// Queues `work`, waiting for room when the queue is full.
+    async fn run_waiting<T: Send + 'static>(
+        &self,
+        work: impl FnOnce() -> T + Send + 'static,
+    ) -> Result<T, PasswordError> {
+        let (mut job, rx) = job(work);
+        loop {
+            match self.jobs.try_send(job) {
+                Ok(()) => break,
+                Err(mpsc::TrySendError::Full(back)) => {
+                    job = back;
+                    tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+                }
+                Err(mpsc::TrySendError::Disconnected(_)) => return Err(stopped()),
+            }
+        }
+        rx.await.map_err(|_| lost())
     }
 }
 
-pub async fn hash_password(password: String) -> Result<String, PasswordError> {
-    POOL.run(move || {
-        let salt = SaltString::generate(&mut OsRng);
-        hasher()
-            .hash_password(password.as_bytes(), &salt)
-            .map(|h| h.to_string())
-            .map_err(|e| anyhow::anyhow!("argon2 hashing failed: {e}"))
-    })
-    .await?
-    .map_err(PasswordError::Failed)
+fn job<T: Send + 'static>(
+    work: impl FnOnce() -> T + Send + 'static,
+) -> (Job, tokio::sync::oneshot::Receiver<T>) {
+    let (tx, rx) = tokio::sync::oneshot::channel();
+    let job: Job = Box::new(move || {
+        let _ = tx.send(work());
+    });
+    (job, rx)
 }
 
-/// True when `password` matches `hash`; with no hash, verifies against a dummy and returns false.
+fn stopped() -> PasswordError {
+    PasswordError::Failed(anyhow::anyhow!("the password hashing pool stopped"))
+}
+
+fn lost() -> PasswordError {
+    PasswordError::Failed(anyhow::anyhow!("a password hashing job was lost"))
+}
+
+/// Hashes a new password (waits for room: never `Busy`).
+pub async fn hash_password(password: String) -> Result<String, PasswordError> {
+    HASHING
+        .run_waiting(move || {
+            let salt = SaltString::generate(&mut OsRng);
+            hasher()
+                .hash_password(password.as_bytes(), &salt)
+                .map(|h| h.to_string())
+                .map_err(|e| anyhow::anyhow!("argon2 hashing failed: {e}"))
+        })
+        .await?
+        .map_err(PasswordError::Failed)
+}
+
+/// True when `password` matches `hash`; with no hash, verifies against a dummy and returns
+/// false. `Busy` when `pool` has no room.
 pub async fn verify_password(
+    pool: &PasswordPool,
     password: String,
     hash: Option<String>,
 ) -> Result<bool, PasswordError> {
-    POOL.run(move || verify_blocking(&password, hash.as_deref()))
+    pool.0
+        .run(move || verify_blocking(&password, hash.as_deref()))
         .await?
         .map_err(PasswordError::Failed)
 }
@@ -144,19 +202,23 @@ mod tests {
 
     #[tokio::test]
     async fn a_hash_verifies_its_password_and_nothing_else() {
+        let pool = PasswordPool::for_this_machine();
         let hash = hash_password("correct horse battery".into()).await.unwrap();
         assert!(hash.starts_with("$argon2id$"));
         assert!(
-            verify_password("correct horse battery".into(), Some(hash.clone()))
+            verify_password(&pool, "correct horse battery".into(), Some(hash.clone()))
                 .await
                 .unwrap()
         );
-        assert!(!verify_password("wrong".into(), Some(hash)).await.unwrap());
+        assert!(!verify_password(&pool, "wrong".into(), Some(hash))
+            .await
+            .unwrap());
     }
 
     #[tokio::test]
     async fn an_unknown_user_never_verifies() {
-        assert!(!verify_password("not a real password".into(), None)
+        let pool = PasswordPool::for_this_machine();
+        assert!(!verify_password(&pool, "not a real password".into(), None)
             .await
             .unwrap());
     }

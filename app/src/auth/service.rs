@@ -48,8 +48,10 @@ pub async fn login(
     .await?;
     tx.commit().await?;
     let failures = match counted {
+        // Refused without a check, and not audited one by one: the lock's start is, and a
+        // flood against a locked name must not grow the append-only log.
         Attempt::Locked(until) => {
-            attempt.record(db, attempt.failed("locked", None)).await?;
+            tracing::info!(key = %attempt.key, "sign-in refused: the name is locked");
             return Err(locked(until, now));
         }
         Attempt::Counted(n) => n,
@@ -60,7 +62,7 @@ pub async fn login(
         .as_ref()
         .filter(|c| c.kind != "service")
         .map(|c| c.password_hash.clone());
-    let password_ok = match verify_password(password.to_string(), hash).await {
+    let password_ok = match verify_password(&security.passwords, password.to_string(), hash).await {
         Ok(ok) => ok,
         Err(PasswordError::Busy) => {
             let mut tx = db.begin().await?;
@@ -175,13 +177,6 @@ impl Attempted {
             "auth.login_failed",
             json!({ "reason": reason, "failures": failures }),
         )
-    }
-
-    async fn record(&self, db: &Db, event: NewAuditEvent) -> Result<(), AppError> {
-        let mut tx = db.begin().await?;
-        append(&mut tx, &self.ctx, event).await?;
-        tx.commit().await?;
-        Ok(())
     }
 
     async fn clear_and_record(&self, db: &Db, event: NewAuditEvent) -> Result<(), AppError> {

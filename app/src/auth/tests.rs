@@ -184,3 +184,22 @@ backend_test!(
     unknown_names_hidden,
     a_password_typed_as_a_username_is_never_stored
 );
+
+async fn a_flood_against_a_locked_name_adds_nothing_to_the_audit_log(t: &TestDb) {
+    add_user(&t.db, "ana", &["requester"], &[]).await;
+    for _ in 0..5 {
+        let _ = try_login(&t.db, "ana", "nope").await;
+    }
+    let seq = crate::audit::repo::head(&t.db).await.unwrap().0;
+    for _ in 0..50 {
+        assert!(matches!(
+            try_login(&t.db, "ana", "nope").await,
+            Err(AppError::Locked { .. })
+        ));
+    }
+    assert_eq!(crate::audit::repo::head(&t.db).await.unwrap().0, seq);
+}
+backend_test!(
+    locked_flood,
+    a_flood_against_a_locked_name_adds_nothing_to_the_audit_log
+);
