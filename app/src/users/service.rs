@@ -27,6 +27,8 @@ pub enum UserError {
     LastAdmin,
     #[error("the server is too busy to hash a password")]
     Busy,
+    #[error("a service account cannot be an administrator")]
+    ServiceAdmin,
     #[error(transparent)]
     Unexpected(#[from] anyhow::Error),
 }
@@ -58,6 +60,7 @@ impl From<UserError> for AppError {
             UserError::UnknownGroup => AppError::field("groups", "one of the chosen groups no longer exists; reload the page"),
             UserError::NotFound => AppError::not_found("The user"),
             UserError::LastAdmin => AppError::conflict("At least one active administrator must remain: make someone else an administrator first."),
+            UserError::ServiceAdmin => AppError::field("roles", "a service account cannot be an administrator"),
             UserError::Busy => AppError::Busy {
                 seconds: crate::auth::service::BUSY_RETRY_SECONDS,
             },
@@ -118,6 +121,9 @@ pub async fn update_access(
     let now = Utc::now();
     let mut tx = db.begin().await?;
     let before = repo::get_user(&mut Conn::Tx(&mut tx), user_id).await?;
+    if before.service && access.roles.contains(&Role::Admin) {
+        return Err(UserError::ServiceAdmin);
+    }
     if before.roles.contains(&Role::Admin) && !access.roles.contains(&Role::Admin) {
         ensure_another_admin(&mut Conn::Tx(&mut tx), user_id).await?;
     }

@@ -200,3 +200,29 @@ backend_test!(
     list_users,
     users_page_by_username_with_roles_loaded_for_the_whole_page
 );
+
+async fn a_service_account_has_no_password_and_never_becomes_an_administrator(t: &TestDb) {
+    let new = NewUser::service("ci-bot", "CI", &["requester".to_string()], &[]).unwrap();
+    let id = service::create_user(&t.db, &Ctx::system(), new)
+        .await
+        .unwrap();
+    let user = repo::get_user(&mut Conn::Db(&t.db), id).await.unwrap();
+    assert!(user.service);
+    let creds = repo::find_credentials(&mut Conn::Db(&t.db), "ci-bot")
+        .await
+        .unwrap()
+        .unwrap();
+    assert!(!creds.password_hash.starts_with("$argon2"));
+    assert!(NewUser::service("x-bot", "X", &["admin".to_string()], &[]).is_err());
+    let seq = head(&t.db).await.unwrap().0;
+    let admin = parse_access(&["admin".to_string()], &[]).unwrap();
+    let err = service::update_access(&t.db, &Ctx::system(), id, admin)
+        .await
+        .unwrap_err();
+    assert!(matches!(err, UserError::ServiceAdmin), "{err:?}");
+    assert_eq!(head(&t.db).await.unwrap().0, seq);
+}
+backend_test!(
+    service_account,
+    a_service_account_has_no_password_and_never_becomes_an_administrator
+);
