@@ -3,6 +3,7 @@
 
 #![recursion_limit = "256"]
 
+pub mod action_items;
 pub mod approvals;
 pub mod audit;
 pub mod auth;
@@ -16,6 +17,7 @@ pub mod execution;
 pub mod groups;
 pub mod home;
 pub mod plans;
+pub mod postmortems;
 pub mod routes;
 pub mod tokens;
 pub mod users;

@@ -33,4 +33,6 @@ pub struct AppState {
     pub security: SecuritySettings,
     /// Seals connector secrets at rest.
     pub secret_key: crate::connectors::secret::SecretKey,
+    /// Days from today to an action item's default due date, per priority.
+    pub due_defaults: crate::action_items::model::DueDefaults,
 }

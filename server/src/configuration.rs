@@ -16,6 +16,15 @@ pub struct Settings {
     pub security: SecuritySettings,
     pub log: LogSettings,
     pub worker: WorkerSettings,
+    pub action_items: ActionItemSettings,
+}
+
+/// Postmortem action items.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(default)]
+pub struct ActionItemSettings {
+    /// Days from today to the default due date: `{ urgent = 3, high = 7, medium = 30, low = 90 }`.
+    pub due_days: app::action_items::model::DueDefaults,
 }
 
 /// The worker that carries out signed-off rollbacks (inside `serve`, or alone: `rollgate worker`).

@@ -69,6 +69,7 @@ impl Application {
             db: db.clone(),
             security,
             secret_key,
+            due_defaults: settings.action_items.due_days,
         };
         let store = if settings.database.migrate_on_start {
             AnySessionStore::migrated(&db)

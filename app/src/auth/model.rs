@@ -76,6 +76,10 @@ pub enum Permission {
     ManagePolicies,
     /// Retry or skip a halted step, abort a rollback, mark a manual step done.
     OperateRollbacks,
+    /// Open and write postmortems, add and edit their action items.
+    WritePostmortems,
+    /// Review and publish someone else's postmortem.
+    ReviewPostmortems,
 }
 
 impl Permission {
@@ -95,6 +99,8 @@ impl Permission {
             Permission::DecidePlans => &[Role::Approver],
             Permission::ManagePolicies => &[Role::Admin],
             Permission::OperateRollbacks => &[Role::Requester, Role::Admin],
+            Permission::WritePostmortems => &[Role::PostmortemAuthor, Role::Requester],
+            Permission::ReviewPostmortems => &[Role::PostmortemAuthor, Role::Admin],
         }
     }
 }

@@ -1,6 +1,6 @@
 //! Dynamic WHERE clauses for list filters, bound the same way on both backends.
 
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, NaiveDate, Utc};
 
 /// One bound value.
 #[derive(Debug, Clone)]
@@ -8,6 +8,8 @@ pub enum Arg {
     Text(String),
     Int(i64),
     At(DateTime<Utc>),
+    Date(NaiveDate),
+    Bool(bool),
 }
 
 /// `WHERE a = $1 AND b < $2 …`, numbering placeholders as clauses are added.
@@ -59,6 +61,8 @@ macro_rules! bind_args {
                 $crate::db::Arg::Text(s) => q.bind(s.clone()),
                 $crate::db::Arg::Int(i) => q.bind(*i),
                 $crate::db::Arg::At(t) => q.bind(*t),
+                $crate::db::Arg::Date(d) => q.bind(*d),
+                $crate::db::Arg::Bool(b) => q.bind(*b),
             };
         }
         q

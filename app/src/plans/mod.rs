@@ -26,4 +26,4 @@ pub mod service;
 #[cfg(all(test, feature = "ssr"))]
 mod rules_tests;
 #[cfg(all(test, feature = "ssr"))]
-mod tests;
+pub(crate) mod tests;

@@ -28,12 +28,12 @@ use crate::{
     users::tests::{add_user, group_id},
 };
 
-struct World {
-    requester: Actor,
-    product: Actor,
-    governance: Actor,
-    engineers: Vec<Actor>,
-    plan_id: i64,
+pub(crate) struct World {
+    pub requester: Actor,
+    pub product: Actor,
+    pub governance: Actor,
+    pub engineers: Vec<Actor>,
+    pub plan_id: i64,
 }
 
 fn actor(id: i64, name: &str) -> Actor {
@@ -44,7 +44,7 @@ fn actor(id: i64, name: &str) -> Actor {
 }
 
 /// A change on `staged` (raw → staged → mart → dashboard), its drafted plan, and approvers.
-async fn world(db: &Db, engineers: usize) -> World {
+pub(crate) async fn world(db: &Db, engineers: usize) -> World {
     seed_chain(db).await;
     let (p, g, e) = (
         group_id(db, "Product").await,
@@ -115,7 +115,7 @@ async fn current(db: &Db, plan_id: i64) -> (i32, String) {
     (rev.number, rev.content_hash)
 }
 
-async fn submit(db: &Db, w: &World) {
+pub(crate) async fn submit(db: &Db, w: &World) {
     try_submit(db, w).await.unwrap();
 }
 
@@ -134,7 +134,12 @@ async fn try_submit(db: &Db, w: &World) -> Result<(), PlanError> {
     .await
 }
 
-async fn approve(db: &Db, plan_id: i64, who: &Actor, key: &str) -> Result<Outcome, PlanError> {
+pub(crate) async fn approve(
+    db: &Db,
+    plan_id: i64,
+    who: &Actor,
+    key: &str,
+) -> Result<Outcome, PlanError> {
     let (revision, content_hash) = current(db, plan_id).await;
     let d = Decision {
         plan_id,
