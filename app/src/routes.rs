@@ -8,6 +8,7 @@ use leptos_router::{
 };
 
 use crate::{
+    action_items::ui::{AllItemsPage, ItemPage, MyItemsPage, OverdueItemsPage},
     approvals::ui::PoliciesPage,
     audit::ui::AuditLogPage,
     auth::ui::{provide_auth, LoginPage},
@@ -22,6 +23,7 @@ use crate::{
     groups::ui::GroupsPage,
     home::HomePage,
     plans::ui::{ComparePage, EditPlanPage, InboxPage, PlanPage},
+    postmortems::ui::{EditPostmortemPage, PostmortemPage, PostmortemVersionPage, PostmortemsPage},
     tokens::ui::TokensPage,
     users::ui::{AccountPage, NewUserPage, UserPage, UsersPage},
 };
@@ -89,6 +91,14 @@ fn Authenticated() -> impl IntoView {
                 <Route path=path!("/plans/:id/compare") view=ComparePage ssr=SsrMode::Async />
                 <Route path=path!("/executions") view=ExecutionsPage ssr=SsrMode::Async />
                 <Route path=path!("/executions/:id") view=ExecutionPage ssr=SsrMode::Async />
+                <Route path=path!("/postmortems") view=PostmortemsPage ssr=SsrMode::Async />
+                <Route path=path!("/postmortems/:id") view=PostmortemPage ssr=SsrMode::Async />
+                <Route path=path!("/postmortems/:id/edit") view=EditPostmortemPage ssr=SsrMode::Async />
+                <Route path=path!("/postmortems/:id/versions/:n") view=PostmortemVersionPage ssr=SsrMode::Async />
+                <Route path=path!("/action-items") view=MyItemsPage ssr=SsrMode::Async />
+                <Route path=path!("/action-items/all") view=AllItemsPage ssr=SsrMode::Async />
+                <Route path=path!("/action-items/overdue") view=OverdueItemsPage ssr=SsrMode::Async />
+                <Route path=path!("/action-items/:id") view=ItemPage ssr=SsrMode::Async />
                 <Route path=path!("/catalog") view=CatalogPage ssr=SsrMode::Async />
                 <Route path=path!("/catalog/new") view=NewComponentPage ssr=SsrMode::Async />
                 <Route path=path!("/catalog/import") view=ImportPage ssr=SsrMode::Async />

@@ -131,6 +131,19 @@ pub async fn load_page_user(
                     tracing::warn!(error = %e, "could not load the signed-in user; rendering as signed out");
                     None
                 });
+            let open_items = match &user {
+                Some(u) => {
+                    app::action_items::repo::open_count(&mut app::db::Conn::Db(&state.db), u.id)
+                        .await
+                        .unwrap_or_else(|e| {
+                            tracing::warn!(error = %e, "could not count the user's action items");
+                            0
+                        })
+                }
+                None => 0,
+            };
+            req.extensions_mut()
+                .insert(app::auth::ui::NavCounts { open_items });
             req.extensions_mut()
                 .insert(app::auth::ui::RequestUser(user));
         }

@@ -3,6 +3,7 @@
 pub mod body_limit;
 pub mod cli;
 pub mod configuration;
+pub mod export;
 pub mod health;
 pub mod http_guard;
 pub mod page_pool;

@@ -208,6 +208,10 @@ pub fn router(state: AppState, store: AnySessionStore, session: &SessionSettings
     Router::new()
         .route("/healthz", get(health::healthz))
         .route("/readyz", get(health::readyz))
+        .route(
+            "/postmortems/{id}/export.md",
+            get(crate::export::postmortem_markdown),
+        )
         .nest("/api/v1", crate::rest::router())
         .route(
             "/api/{*fn_name}",

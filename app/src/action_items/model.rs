@@ -132,6 +132,9 @@ pub struct ItemInput {
     /// A catalog component's id, or empty.
     #[serde(default)]
     pub component_id: String,
+    /// A catalog component's name (what the form sends), or empty; the service resolves it.
+    #[serde(default)]
+    pub component: String,
     /// The number of a row of the change's rollback plan (counted from 1 across its stages),
     /// or empty.
     #[serde(default)]

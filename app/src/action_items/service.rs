@@ -128,6 +128,25 @@ async fn check_refs(tx: &mut Tx, item: &NewItem, plan_rows: i64) -> Result<(), I
     }
 }
 
+/// The form names the component; the item stores its id.
+async fn with_component(tx: &mut Tx, input: &ItemInput) -> Result<ItemInput, ItemError> {
+    let name = input.component.trim();
+    if name.is_empty() {
+        return Ok(input.clone());
+    }
+    let ids = crate::changes::repo::component_ids(&mut Conn::Tx(tx), &[name.to_string()]).await?;
+    match ids.get(&name.to_lowercase()) {
+        Some(id) => Ok(ItemInput {
+            component_id: id.to_string(),
+            ..input.clone()
+        }),
+        None => Err(ItemError::Invalid(vec![FieldError::new(
+            "component",
+            format!("`{name}` is not a component in the catalog"),
+        )])),
+    }
+}
+
 /// Adds an item to a postmortem (the caller checked that it exists).
 #[tracing::instrument(skip_all, fields(postmortem_id = place.postmortem_id))]
 pub async fn create(
@@ -138,8 +157,9 @@ pub async fn create(
     defaults: &DueDefaults,
     now: DateTime<Utc>,
 ) -> Result<i64, ItemError> {
-    let item = NewItem::parse(input, now.date_naive(), defaults, None)?;
     let mut tx = db.begin().await?;
+    let input = with_component(&mut tx, input).await?;
+    let item = NewItem::parse(&input, now.date_naive(), defaults, None)?;
     check_refs(&mut tx, &item, place.plan.map_or(0, |(_, n)| n)).await?;
     let plan_id = place.plan.map(|(id, _)| id);
     let id = repo::insert(&mut tx, place.postmortem_id, plan_id, &item, now).await?;
@@ -182,7 +202,8 @@ pub async fn update(
     if !editor.writes_postmortems && editor.user_id != before.owner.id {
         return Err(ItemError::Forbidden);
     }
-    let item = NewItem::parse(input, now.date_naive(), defaults, Some(before.due_on))?;
+    let input = with_component(&mut tx, input).await?;
+    let item = NewItem::parse(&input, now.date_naive(), defaults, Some(before.due_on))?;
     let rows = match before.plan_id {
         Some(plan) => plan_row_count(&mut tx, plan).await?,
         None => plan_rows_of_postmortem(&mut tx, before.postmortem_id).await?,

@@ -7,7 +7,7 @@ use serde_json::Value;
 use super::AuditEntry;
 
 /// Entity types whose history every signed-in user may read (their pages are public inside).
-pub const READABLE: [&str; 2] = ["change", "component"];
+pub const READABLE: [&str; 4] = ["change", "component", "postmortem", "action_item"];
 
 /// One field that differs between an event's before and after.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -23,11 +23,32 @@ pub struct AuthContext {
     pub user: RwSignal<Option<CurrentUser>>,
     pub login: ServerAction<Login>,
     pub logout: ServerAction<Logout>,
+    /// The signed-in user's open action items (the navigation's count).
+    pub open_items: RwSignal<i64>,
 }
 
 /// The user the HTTP layer found in the session, as a request extension for the page render.
 #[derive(Debug, Clone)]
 pub struct RequestUser(pub Option<CurrentUser>);
+
+/// Counts the navigation shows, loaded with the user.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct NavCounts {
+    pub open_items: i64,
+}
+
+fn counts_of_request() -> NavCounts {
+    #[cfg(feature = "ssr")]
+    {
+        use_context::<http::request::Parts>()
+            .and_then(|p| p.extensions.get::<NavCounts>().copied())
+            .unwrap_or_default()
+    }
+    #[cfg(not(feature = "ssr"))]
+    {
+        NavCounts::default()
+    }
+}
 
 fn user_of_request() -> Option<CurrentUser> {
     #[cfg(feature = "ssr")]
@@ -46,10 +67,13 @@ pub fn provide_auth() {
     let login = ServerAction::<Login>::new();
     let logout = ServerAction::<Logout>::new();
     let user = RwSignal::new(SharedValue::new(user_of_request).into_inner());
+    let open_items =
+        RwSignal::new(SharedValue::new(|| counts_of_request().open_items).into_inner());
     provide_context(AuthContext {
         user,
         login,
         logout,
+        open_items,
     });
 }
 

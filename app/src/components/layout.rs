@@ -40,11 +40,13 @@ fn Nav() -> impl IntoView {
 
 #[component]
 fn UserNav(user: CurrentUser) -> impl IntoView {
+    let open_items = use_auth().open_items;
     let links: Vec<(&str, &str)> = [
         (Some(true), "/", "Home"),
         (Some(true), "/changes", "Changes"),
         (Some(true), "/catalog", "Catalog"),
         (Some(true), "/executions", "Rollbacks"),
+        (Some(true), "/postmortems", "Postmortems"),
         (
             Some(user.can(Permission::DecidePlans)),
             "/inbox",
@@ -88,6 +90,14 @@ fn UserNav(user: CurrentUser) -> impl IntoView {
                     .into_iter()
                     .map(|(href, label)| view! { <li><A href=href attr:class="nav__link">{label}</A></li> })
                     .collect_view()}
+                <li>
+                    <A href="/action-items" attr:class="nav__link">
+                        "My action items"
+                        {move || (open_items.get() > 0).then(|| view! {
+                            " " <span class="nav__count">{open_items.get()}<span class="visually-hidden">" open"</span></span>
+                        })}
+                    </A>
+                </li>
             </ul>
             <div class="nav__user">
                 <a class="nav__name" href="/account" title=format!("Your account ({})", user.username)>{user.display_name.clone()}</a>

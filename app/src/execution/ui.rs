@@ -48,6 +48,7 @@ fn Execution() -> impl IntoView {
                         lead=format!("Execution #{} of plan #{}, revision {} (hash {})", p.id, p.plan_id, p.revision, short(&p.content_hash))>
                         <a class="button button--quiet" href=format!("/plans/{}", p.plan_id)>"The plan"</a>
                         <a class="button button--quiet" href=format!("/changes/{}", p.change_id)>"The change"</a>
+                        <a class="button button--quiet" href=format!("/changes/{}#postmortem-heading", p.change_id)>"Postmortem"</a>
                     </PageHeader>
                     <Status p=p.clone() operate />
                     {stages(&p).into_iter().map(|(stage, heading, steps)| view! {

@@ -23,9 +23,12 @@ struct Targets {
     connector: String,
     plan: String,
     execution: String,
+    postmortem: String,
+    item: String,
 }
 
 const ALL: [&str; 5] = ROLES;
+const WRITERS: [&str; 2] = ["postmortem_author", "requester"];
 
 fn server_fns(t: &Targets) -> Vec<ServerFnCase> {
     let user_id = t.user.as_str();
@@ -225,6 +228,97 @@ fn server_fns(t: &Targets) -> Vec<ServerFnCase> {
             ],
             vec!["admin"],
         ),
+        ("postmortems/list", vec![], ALL.to_vec()),
+        (
+            "postmortems/get",
+            vec![("id", t.postmortem.clone())],
+            ALL.to_vec(),
+        ),
+        (
+            "postmortems/of_change",
+            vec![("change_id", t.change.clone())],
+            ALL.to_vec(),
+        ),
+        (
+            "postmortems/version",
+            vec![("id", t.postmortem.clone()), ("number", s("1"))],
+            ALL.to_vec(),
+        ),
+        (
+            "postmortems/open",
+            vec![("change_id", t.change.clone())],
+            WRITERS.to_vec(),
+        ),
+        (
+            "postmortems/save",
+            vec![
+                ("id", t.postmortem.clone()),
+                ("version", s("1")),
+                ("postmortem[summary]", s("By x")),
+            ],
+            WRITERS.to_vec(),
+        ),
+        (
+            "postmortems/timeline",
+            vec![
+                ("id", t.postmortem.clone()),
+                ("version", s("1")),
+                ("op", s("add")),
+                ("at", s("2026-11-30T10:00")),
+                ("text", s("Noticed by x")),
+            ],
+            WRITERS.to_vec(),
+        ),
+        (
+            "postmortems/submit",
+            vec![("id", t.postmortem.clone()), ("version", s("1"))],
+            WRITERS.to_vec(),
+        ),
+        (
+            "postmortems/send_back",
+            vec![
+                ("id", t.postmortem.clone()),
+                ("version", s("1")),
+                ("note", s("More on detection")),
+            ],
+            vec!["postmortem_author", "admin"],
+        ),
+        (
+            "postmortems/publish",
+            vec![("id", t.postmortem.clone()), ("version", s("1"))],
+            vec!["postmortem_author", "admin"],
+        ),
+        ("action_items/list", vec![("scope", s("all"))], ALL.to_vec()),
+        ("action_items/chart", vec![], ALL.to_vec()),
+        ("action_items/owners", vec![], ALL.to_vec()),
+        (
+            "action_items/get",
+            vec![("id", t.item.clone())],
+            ALL.to_vec(),
+        ),
+        (
+            "action_items/create",
+            vec![
+                ("postmortem_id", t.postmortem.clone()),
+                ("item[title]", s("Item by x")),
+                ("item[owner_id]", user_id.to_string()),
+                ("item[priority]", s("low")),
+                ("item[kind]", s("other")),
+            ],
+            WRITERS.to_vec(),
+        ),
+        (
+            "action_items/update",
+            vec![
+                ("id", t.item.clone()),
+                ("version", s("1")),
+                ("item[title]", s("Edited by x")),
+                ("item[owner_id]", user_id.to_string()),
+                ("item[priority]", s("low")),
+                ("item[kind]", s("other")),
+            ],
+            WRITERS.to_vec(),
+        ),
         ("users/list", vec![], vec!["auditor", "admin"]),
         (
             "users/get",
@@ -374,7 +468,10 @@ async fn setup() -> (TestApp, Targets) {
     .await
     .unwrap();
     tx.commit().await.unwrap();
+    let (postmortem, item) = published_postmortem(&app, target, change).await;
     let targets = Targets {
+        postmortem: postmortem.to_string(),
+        item: item.to_string(),
         execution: execution.to_string(),
         plan: plan.to_string(),
         connector: connector.to_string(),
@@ -385,6 +482,66 @@ async fn setup() -> (TestApp, Targets) {
         token: token.id.to_string(),
     };
     (app, targets)
+}
+
+/// The change's postmortem, published by a reviewer, with one action item owned by `target`.
+async fn published_postmortem(app: &TestApp, target: i64, change: i64) -> (i64, i64) {
+    use app::{
+        audit::{repo::Ctx, Actor},
+        postmortems::{model::SECTIONS, service},
+    };
+    let author = Actor {
+        id: target,
+        username: "target".into(),
+    };
+    let now = chrono::Utc::now();
+    let id = service::open(&app.db, &Ctx::system(), &author, change, now)
+        .await
+        .unwrap();
+    let sections = SECTIONS
+        .iter()
+        .map(|s| (s.field.to_string(), "Written.".to_string()))
+        .collect();
+    let draft = service::Draft {
+        sections,
+        ..Default::default()
+    };
+    service::save(&app.db, &Ctx::system(), id, 1, draft, now)
+        .await
+        .unwrap();
+    let input = app::action_items::model::ItemInput {
+        title: "Target item".into(),
+        owner_id: target.to_string(),
+        priority: "low".into(),
+        kind: "other".into(),
+        ..Default::default()
+    };
+    let place = app::action_items::service::Place {
+        postmortem_id: id,
+        plan: None,
+    };
+    let item = app::action_items::service::create(
+        &app.db,
+        &Ctx::system(),
+        place,
+        &input,
+        &Default::default(),
+        now,
+    )
+    .await
+    .unwrap();
+    service::submit(&app.db, &Ctx::system(), id, 2, now)
+        .await
+        .unwrap();
+    let reviewer = app.add_user("reviewer", &["postmortem_author"]).await;
+    let reviewer = Actor {
+        id: reviewer,
+        username: "reviewer".into(),
+    };
+    service::publish(&app.db, &Ctx::system(), &reviewer, id, 3, now)
+        .await
+        .unwrap();
+    (id, item)
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

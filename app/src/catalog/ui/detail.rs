@@ -2,6 +2,7 @@ use leptos::prelude::*;
 use leptos_router::hooks::{use_params_map, use_query_map};
 
 use crate::{
+    action_items::ui::ComponentItems,
     audit::{api::entity_history, history::History},
     auth::{ui::Authorized, CurrentUser, Permission},
     catalog::{
@@ -72,6 +73,7 @@ fn ComponentDetail(user: CurrentUser) -> impl IntoView {
                     <Neighbours title="Upstream (feeds this component)" list=c.upstream.clone() remove=edit.then_some((c.id, remove)) />
                     {edit.then(|| view! { <AddUpstream id=c.id action=add /> })}
                     <Neighbours title="Downstream (fed by this component)" list=c.downstream.clone() remove=None />
+                    <ComponentItems component_id=c.id />
                     <History events=history />
                 })
             }.await) })}

@@ -18,6 +18,7 @@ use crate::{
         page::PlanOfChange,
         ui::status_badge as plan_badge,
     },
+    postmortems::ui::PostmortemPanel,
 };
 
 #[component]
@@ -37,7 +38,8 @@ fn ChangeDetail(user: CurrentUser) -> impl IntoView {
                 let c = get_change(id).await?;
                 let history = entity_history("change".into(), id.to_string()).await?;
                 let plans = plans_of_change(id).await?;
-                Ok((c, history, plans))
+                let postmortem = crate::postmortems::api::postmortem_of_change(id).await?;
+                Ok((c, history, plans, postmortem))
             }
             None => Err(AppError::not_found("The change")),
         }
@@ -56,10 +58,11 @@ fn ChangeDetail(user: CurrentUser) -> impl IntoView {
     });
     let edit = user.can(Permission::RecordChanges);
     let draft = user.can(Permission::PlanRollbacks);
+    let write_postmortem = user.can(Permission::WritePostmortems);
     view! {
         <Transition fallback=|| view! { <p class="loading">"Loading…"</p> }>
             {move || Suspend::new(async move { loaded(async move {
-                let (c, history, plans) = change.await?;
+                let (c, history, plans, postmortem) = change.await?;
                 Ok::<_, AppError>(view! {
                     <PageHeader title=c.title.clone() lead=format!("Change #{} · {}", c.id, c.kind.label())>
                         {edit.then(|| view! { <a class="button" href=format!("/changes/{}/edit", c.id)>"Edit"</a> })}
@@ -68,6 +71,7 @@ fn ChangeDetail(user: CurrentUser) -> impl IntoView {
                     <Facts c=c.clone() />
                     <RollbackPlan change_id=c.id status=c.status plans=plans.clone() can_draft=draft />
                     {(edit && closable(c.status, &plans)).then(|| view! { <FixForward change_id=c.id /> })}
+                    <PostmortemPanel change_id=c.id postmortem can_write=write_postmortem />
                     <History events=history />
                 })
             }.await) })}
