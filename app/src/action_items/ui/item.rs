@@ -23,14 +23,18 @@ fn Item() -> impl IntoView {
     let params = use_params_map();
     let query = use_query_map();
     let id = move || params.with(|p| p.get("id").and_then(|id| id.parse::<i64>().ok()));
-    let page = Resource::new(id, |id| async move {
-        let id = id.ok_or_else(|| AppError::not_found("The action item"))?;
-        let page = get_item(id).await?;
-        let history = entity_history("action_item".into(), id.to_string())
-            .await
-            .unwrap_or_default();
-        Ok::<_, AppError>((page, history))
-    });
+    let update = ServerAction::<UpdateItem>::new();
+    let page = Resource::new(
+        move || (id(), update.version().get()),
+        |(id, _)| async move {
+            let id = id.ok_or_else(|| AppError::not_found("The action item"))?;
+            let page = get_item(id).await?;
+            let history = entity_history("action_item".into(), id.to_string())
+                .await
+                .unwrap_or_default();
+            Ok::<_, AppError>((page, history))
+        },
+    );
     let saved = Signal::derive(move || {
         query
             .with(|q| q.get("saved"))

@@ -130,3 +130,42 @@ async fn a_job_committed_elsewhere_wakes_this_worker_through_postgres() {
     relay.abort();
     t.finish().await;
 }
+
+async fn the_postmortem_timeline_shows_each_pipeline_call_of_the_rollback(t: &TestDb) {
+    let w = world(&t.db, |c| {
+        standard(c.etl, json!({"row_count": 42, "checksum": "abc"}))
+    })
+    .await;
+    assert!(runner(&w, "worker-a").tick().await.unwrap());
+    let pam = Actor {
+        id: add_user(&w.db, "pam", &["postmortem_author"], &[]).await,
+        username: "pam".into(),
+    };
+    let id = crate::postmortems::service::open(&w.db, &Ctx::system(), &pam, w.change, Utc::now())
+        .await
+        .unwrap();
+    let v = crate::postmortems::service::view(&w.db, id).await.unwrap();
+    let count = |label: &str| v.timeline.iter().filter(|i| i.label == label).count();
+    assert_eq!(count("Approved"), 3);
+    assert_eq!(
+        count("Step started"),
+        3,
+        "one per pipeline call: pause, trigger, unpause"
+    );
+    assert_eq!(count("Step succeeded"), 6);
+    assert_eq!(count("Rolled back"), 1);
+    let trigger = v
+        .timeline
+        .iter()
+        .find(|i| i.label == "Step started" && i.detail.starts_with("step 2"));
+    assert!(trigger.is_some(), "{:?}", v.timeline);
+    assert!(v.figures.to_rolled_back_minutes.is_some());
+    assert!(v
+        .postmortem
+        .section("impact")
+        .contains("(rolled back) was affected"));
+}
+backend_test!(
+    postmortem_timeline,
+    the_postmortem_timeline_shows_each_pipeline_call_of_the_rollback
+);

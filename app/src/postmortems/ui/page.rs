@@ -51,22 +51,56 @@ fn saved_message(code: &str) -> Option<String> {
     }.to_string())
 }
 
+/// The page's forms: each one's result refreshes the page's data (with JavaScript).
+#[derive(Clone, Copy)]
+struct Actions {
+    submit: ServerAction<SubmitPostmortem>,
+    publish: ServerAction<PublishPostmortem>,
+    send_back: ServerAction<SendBackPostmortem>,
+    timeline: ServerAction<EditTimeline>,
+    create_item: ServerAction<CreateItem>,
+}
+
+impl Actions {
+    fn new() -> Self {
+        Self {
+            submit: ServerAction::new(),
+            publish: ServerAction::new(),
+            send_back: ServerAction::new(),
+            timeline: ServerAction::new(),
+            create_item: ServerAction::new(),
+        }
+    }
+
+    fn version(&self) -> usize {
+        self.submit.version().get()
+            + self.publish.version().get()
+            + self.send_back.version().get()
+            + self.timeline.version().get()
+            + self.create_item.version().get()
+    }
+}
+
 #[component]
 fn Postmortem(user: CurrentUser) -> impl IntoView {
     let params = use_params_map();
     let query = use_query_map();
     let id = move || params.with(|p| p.get("id").and_then(|id| id.parse::<i64>().ok()));
     let writer = user.can(Permission::WritePostmortems);
-    let page = Resource::new(id, move |id| async move {
-        let id = id.ok_or_else(|| AppError::not_found("The postmortem"))?;
-        let view = get_postmortem(id).await?;
-        let owners = if writer {
-            item_owners().await?
-        } else {
-            Vec::new()
-        };
-        Ok::<_, AppError>((view, owners))
-    });
+    let actions = Actions::new();
+    let page = Resource::new(
+        move || (id(), actions.version()),
+        move |(id, _)| async move {
+            let id = id.ok_or_else(|| AppError::not_found("The postmortem"))?;
+            let view = get_postmortem(id).await?;
+            let owners = if writer {
+                item_owners().await?
+            } else {
+                Vec::new()
+            };
+            Ok::<_, AppError>((view, owners))
+        },
+    );
     let saved = Signal::derive(move || {
         query
             .with(|q| q.get("saved"))
@@ -104,13 +138,13 @@ fn Postmortem(user: CurrentUser) -> impl IntoView {
                                 <a href=format!("/postmortems/{}/versions/{}", p.id, p.published_versions)>"read it"</a>"."</p>
                         })}
                         <FiguresPanel figures=v.figures.clone() />
-                        {(!printing).then(|| view! { <Review v=v.clone() user=user.clone() /> })}
+                        {(!printing).then(|| view! { <Review v=v.clone() user=user.clone() actions /> })}
                         <SectionsView sections=p.sections.clone() />
-                        <Timeline v=v.clone() all editable link_audit=user.can(Permission::ViewAudit) />
+                        <Timeline v=v.clone() all editable link_audit=user.can(Permission::ViewAudit) edit=actions.timeline />
                         <section class="panel" id="action-items" aria-labelledby="items-heading">
                             <h2 id="items-heading">"Action items"</h2>
                             <ItemsList items=v.items.clone() no_actions_reason=p.no_actions_reason.clone() />
-                            {editable.then(|| view! { <AddItem v=v.clone() owners=owners.clone() me=user.id /> })}
+                            {editable.then(|| view! { <AddItem v=v.clone() owners=owners.clone() me=user.id create=actions.create_item /> })}
                         </section>
                         {(p.published_versions > 0).then(|| view! {
                             <section class="panel" aria-labelledby="versions-heading">
@@ -129,11 +163,14 @@ fn Postmortem(user: CurrentUser) -> impl IntoView {
 
 /// Where the postmortem stands, and the one next step the viewer may take.
 #[component]
-fn Review(v: PostmortemView, user: CurrentUser) -> impl IntoView {
+fn Review(v: PostmortemView, user: CurrentUser, actions: Actions) -> impl IntoView {
     let p = v.postmortem;
-    let submit = ServerAction::<SubmitPostmortem>::new();
-    let publish = ServerAction::<PublishPostmortem>::new();
-    let send_back = ServerAction::<SendBackPostmortem>::new();
+    let Actions {
+        submit,
+        publish,
+        send_back,
+        ..
+    } = actions;
     let (submit_errors, publish_errors, back_errors) = (
         FormErrors::of(submit),
         FormErrors::of(publish),
@@ -195,7 +232,13 @@ fn Review(v: PostmortemView, user: CurrentUser) -> impl IntoView {
 }
 
 #[component]
-fn Timeline(v: PostmortemView, all: bool, editable: bool, link_audit: bool) -> impl IntoView {
+fn Timeline(
+    v: PostmortemView,
+    all: bool,
+    editable: bool,
+    link_audit: bool,
+    edit: ServerAction<EditTimeline>,
+) -> impl IntoView {
     let p = v.postmortem;
     let total = v.timeline.len();
     let shown: Vec<TimelineItem> = v
@@ -208,7 +251,6 @@ fn Timeline(v: PostmortemView, all: bool, editable: bool, link_audit: bool) -> i
     } else {
         view! { <a href=format!("/postmortems/{}?timeline=all#timeline", p.id)>{format!("Show all {total} entries")}</a> }.into_any()
     };
-    let edit = ServerAction::<EditTimeline>::new();
     let errors = FormErrors::of(edit);
     view! {
         <section class="panel" id="timeline" aria-labelledby="timeline-heading">
@@ -292,18 +334,18 @@ fn AddItem(
     v: PostmortemView,
     owners: Vec<crate::action_items::view::Person>,
     me: i64,
+    create: ServerAction<CreateItem>,
 ) -> impl IntoView {
-    let create = ServerAction::<CreateItem>::new();
     let errors = FormErrors::of(create);
     view! {
-        <details open=v.items.is_empty()>
-            <summary>"Add an action item"</summary>
+        <div class="add-item">
+            <h3 id="add-item-heading">"Add an action item"</h3>
             <ErrorNotice error=errors.general() />
             <ActionForm action=create attr:class="form">
                 <input type="hidden" name="postmortem_id" value=v.postmortem.id />
                 <ItemFields owners plan_rows=v.plan_rows.clone() item=None errors default_owner=me />
                 <div class="form__actions"><button type="submit" class="button button--primary">"Add the action item"</button></div>
             </ActionForm>
-        </details>
+        </div>
     }
 }

@@ -1,6 +1,7 @@
 //! `make bench`: seeds 100 000 audit events and 100 000 changes, starts the release server as a
 //! user would, and prints page latencies under 20 concurrent clients, idle memory and the wasm
 //! bundle size; then times a 5 000-node dbt manifest import and impact on a 10 000-node graph.
+//! Postmortems: a 2 000-entry timeline, and lists over 100 000 action items.
 
 use std::{
     process::{Child, Command, Stdio},
@@ -17,6 +18,7 @@ use serde_json::json;
 
 /// Import and impact timings, in process, on their own databases.
 mod lineage;
+mod postmortems;
 mod signin;
 
 const EVENTS: usize = 100_000;
@@ -41,12 +43,20 @@ async fn main() -> anyhow::Result<()> {
         "seeded {CHANGES} changes over {COMPONENTS} components in {:.1} s",
         seeded.elapsed().as_secs_f64()
     );
+    let seeded = Instant::now();
+    let postmortem = postmortems::seed(&url).await?;
+    println!(
+        "seeded a {}-event postmortem timeline and {} action items in {:.1} s",
+        postmortems::TIMELINE,
+        postmortems::ITEMS,
+        seeded.elapsed().as_secs_f64()
+    );
     lineage::run(&dir).await?;
 
     let port = free_port()?;
     let mut server = start_server(&url, port)?;
     let base = format!("http://127.0.0.1:{port}");
-    let result = measure(&base, server.id()).await;
+    let result = measure(&base, server.id(), postmortem).await;
     let _ = server.kill();
     let _ = std::fs::remove_dir_all(&dir);
     result
@@ -204,7 +214,7 @@ fn start_server(url: &str, port: u16) -> anyhow::Result<Child> {
         .with_context(|| format!("cannot start {}", exe.display()))
 }
 
-async fn measure(base: &str, pid: u32) -> anyhow::Result<()> {
+async fn measure(base: &str, pid: u32, postmortem: i64) -> anyhow::Result<()> {
     let http = reqwest::Client::new();
     wait_ready(&http, base).await?;
     tokio::time::sleep(Duration::from_secs(2)).await;
@@ -231,6 +241,11 @@ async fn measure(base: &str, pid: u32) -> anyhow::Result<()> {
         true,
     )
     .await?;
+    let timeline = latencies(base, &format!("/postmortems/{postmortem}"), true).await?;
+    let all_items = latencies(base, "/action-items/all", true).await?;
+    let mine = latencies(base, "/action-items", true).await?;
+    let filtered_items = latencies(base, "/action-items/all?priority=urgent&owner=bench-owner&component=17", true).await?;
+    let overdue = latencies(base, "/action-items/overdue", true).await?;
     let busy_rss = rss_kib(pid)?;
 
     println!(
@@ -247,6 +262,11 @@ async fn measure(base: &str, pid: u32) -> anyhow::Result<()> {
         ("changes, title search, 11 of 100 000 match", rare_text),
         ("changes, title search, every title matches", common_text),
         ("changes, kind, keyset page deep in the list", paged),
+        ("postmortem, 2 000-entry timeline", timeline),
+        ("action items, all (+ chart) of 100 000", all_items),
+        ("action items, mine (10 000 of 100 000)", mine),
+        ("action items, priority + owner + component", filtered_items),
+        ("action items, overdue, most late first", overdue),
     ] {
         println!(
             "{name:<44} {:>9.2} {:>9.2} {:>9.0}",
