@@ -168,8 +168,7 @@ async fn the_owner_and_postmortem_writers_may_edit_an_item_and_nobody_else(t: &T
         &t.db,
         &Ctx::system(),
         stranger,
-        id,
-        1,
+        (id, 1),
         &done,
         &d,
         Utc::now(),
@@ -185,9 +184,9 @@ async fn the_owner_and_postmortem_writers_may_edit_an_item_and_nobody_else(t: &T
         writes_postmortems: false,
     };
     let no_reason =
-        service::update(&t.db, &Ctx::system(), owner, id, 1, &wont, &d, Utc::now()).await;
+        service::update(&t.db, &Ctx::system(), owner, (id, 1), &wont, &d, Utc::now()).await;
     assert!(matches!(no_reason, Err(ItemError::Invalid(ref f)) if f[0].field == "wont_do_reason"));
-    service::update(&t.db, &Ctx::system(), owner, id, 1, &done, &d, Utc::now())
+    service::update(&t.db, &Ctx::system(), owner, (id, 1), &done, &d, Utc::now())
         .await
         .unwrap();
     let closed = repo::get(&mut Conn::Db(&t.db), id).await.unwrap();
@@ -203,8 +202,7 @@ async fn the_owner_and_postmortem_writers_may_edit_an_item_and_nobody_else(t: &T
         &t.db,
         &Ctx::system(),
         owner,
-        id,
-        1,
+        (id, 1),
         &input(pia.id),
         &d,
         Utc::now(),

@@ -68,10 +68,15 @@ fn cards_for(user: &CurrentUser) -> Vec<Card> {
     }
     if user.has_role(Role::PostmortemAuthor) {
         cards.push((
-            "Postmortems",
-            "Postmortems and their action items will be listed here once a rollback has run.",
-            None,
+            "Write postmortems",
+            "Open one from a rolled-back or fixed-forward change: its timeline is read from the audit log. Review and publish your colleagues' postmortems.",
+            Some(("/postmortems", "Open postmortems")),
         ));
     }
+    cards.push((
+        "Your action items",
+        "What postmortems asked you to do, soonest due first.",
+        Some(("/action-items", "Open my action items")),
+    ));
     cards
 }

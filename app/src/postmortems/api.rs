@@ -235,25 +235,42 @@ pub async fn save_postmortem(
     )
 }
 
-/// One change to the timeline: `op` is `add` (at, text, moment), `mark` (seq, starred, moment,
-/// note) or `remove` (entry_id).
+/// One change to the timeline, as its small forms send it: `op` is `add` (at, text, moment),
+/// `mark` (seq, starred, moment, text as a note) or `remove` (entry_id).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TimelineForm {
+    #[serde(default)]
+    pub op: String,
+    #[serde(default)]
+    pub seq: Option<i64>,
+    #[serde(default)]
+    pub entry_id: Option<i64>,
+    #[serde(default)]
+    pub at: String,
+    #[serde(default)]
+    pub text: String,
+    #[serde(default)]
+    pub moment: String,
+    #[serde(default)]
+    pub starred: String,
+}
+
 #[server(endpoint = "postmortems/timeline")]
-pub async fn edit_timeline(
-    id: i64,
-    version: i64,
-    op: String,
-    #[server(default)] seq: Option<i64>,
-    #[server(default)] entry_id: Option<i64>,
-    #[server(default)] at: String,
-    #[server(default)] text: String,
-    #[server(default)] moment: String,
-    #[server(default)] starred: String,
-) -> Result<(), AppError> {
+pub async fn edit_timeline(id: i64, version: i64, entry: TimelineForm) -> Result<(), AppError> {
     use super::{service::EntryChange, timeline::Moment};
     use crate::auth::{guard, Permission};
     crate::error::respond(
         async move {
             let user = guard::require(Permission::WritePostmortems).await?;
+            let TimelineForm {
+                op,
+                seq,
+                entry_id,
+                at,
+                text,
+                moment,
+                starred,
+            } = entry;
             let moment = match moment.trim() {
                 "" | "none" => None,
                 m => Some(Moment::parse(m).ok_or_else(|| {

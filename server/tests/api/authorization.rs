@@ -263,9 +263,9 @@ fn server_fns(t: &Targets) -> Vec<ServerFnCase> {
             vec![
                 ("id", t.postmortem.clone()),
                 ("version", s("1")),
-                ("op", s("add")),
-                ("at", s("2026-11-30T10:00")),
-                ("text", s("Noticed by x")),
+                ("entry[op]", s("add")),
+                ("entry[at]", s("2026-11-30T10:00")),
+                ("entry[text]", s("Noticed by x")),
             ],
             WRITERS.to_vec(),
         ),

@@ -35,6 +35,8 @@ pub fn WeeklyChart(weeks: Vec<Week>) -> impl IntoView {
                         <title>{format!("Week of {}: {} done", w.starts, w.done)}</title>
                     </rect>
                     <text class="chart__label" x=x y=BASE + 16>{w.starts.format("%d %b").to_string()}</text>
+                    {(w.open > 0).then(|| view! { <text class="chart__value" x=x y=BASE - ho - 3>{w.open}</text> })}
+                    {(w.done > 0).then(|| view! { <text class="chart__value" x=x + bar + 2 y=BASE - hd - 3>{w.done}</text> })}
                 </g>
             }
         })

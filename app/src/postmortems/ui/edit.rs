@@ -36,6 +36,7 @@ fn Editor() -> impl IntoView {
                 Ok::<_, AppError>(view! {
                     <PageHeader title=format!("Edit the postmortem: {}", p.change_title)
                         lead=format!("Blameless: write about the system, not about people. Each section holds up to {SECTION_MAX} characters.") />
+                    <p>{format!("Needed before review: {}. The rest is welcome but optional.", required_sections())}</p>
                     <ErrorNotice error=errors.general() />
                     {move || matches!(errors.0.get(), Some(AppError::Validation { .. })).then(|| view! {
                         <p class="notice notice--error" role="alert">"Please correct the fields marked below. Nothing was saved."</p>
@@ -62,6 +63,15 @@ fn Editor() -> impl IntoView {
             }.await) })}
         </Transition>
     }
+}
+
+fn required_sections() -> String {
+    let names: Vec<String> = SECTIONS
+        .iter()
+        .filter(|s| s.required)
+        .map(|s| s.heading.to_lowercase())
+        .collect();
+    names.join(", ")
 }
 
 /// The form name of a section's field (`postmortem[summary]` …), from a fixed list.

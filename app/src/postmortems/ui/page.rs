@@ -272,12 +272,12 @@ fn Timeline(
                     <ActionForm action=edit attr:class="form">
                         <input type="hidden" name="id" value=p.id />
                         <input type="hidden" name="version" value=p.version />
-                        <input type="hidden" name="op" value="add" />
+                        <input type="hidden" name="entry[op]" value="add" />
                         <div class="side-by-side">
-                            <Field label="When (UTC)" name="at" kind="datetime-local" required=true error=errors.field("at") />
+                            <Field label="When (UTC)" name="entry[at]" kind="datetime-local" required=true error=errors.field("at") />
                             <MomentSelect selected=None />
                         </div>
-                        <Field label="What happened" name="text" required=true hint="e.g. “Finance reported doubled totals on the revenue dashboard”." error=errors.field("text") />
+                        <Field label="What happened" name="entry[text]" required=true hint="e.g. “Finance reported doubled totals on the revenue dashboard”." error=errors.field("text") />
                         <div class="form__actions"><button type="submit" class="button">"Add to the timeline"</button></div>
                     </ActionForm>
                 </details>
@@ -289,7 +289,7 @@ fn Timeline(
 #[component]
 fn MomentSelect(selected: Option<Moment>) -> impl IntoView {
     view! {
-        <select class="field__input field__input--short" name="moment" aria-label="Mark as">
+        <select class="field__input field__input--short" name="entry[moment]" aria-label="Mark as">
             <option value="" selected=selected.is_none()>"No mark"</option>
             {Moment::ALL.into_iter().map(|m| view! { <option value=m.as_str() selected=selected == Some(m)>{m.label()}</option> }).collect_view()}
         </select>
@@ -309,9 +309,9 @@ fn Mark(
             <ActionForm action attr:class="timeline__mark">
                 <input type="hidden" name="id" value=id />
                 <input type="hidden" name="version" value=version />
-                <input type="hidden" name="op" value="mark" />
-                <input type="hidden" name="seq" value=seq />
-                <input type="checkbox" name="starred" value="true" id=format!("star-{seq}") checked=item.starred />
+                <input type="hidden" name="entry[op]" value="mark" />
+                <input type="hidden" name="entry[seq]" value=seq />
+                <input type="checkbox" name="entry[starred]" value="true" id=format!("star-{seq}") checked=item.starred />
                 <label for=format!("star-{seq}")>"Star"</label>
                 <MomentSelect selected=item.moment />
                 <button type="submit" class="button button--small button--quiet">"Save"</button>
@@ -321,8 +321,8 @@ fn Mark(
             <ActionForm action attr:class="timeline__mark">
                 <input type="hidden" name="id" value=id />
                 <input type="hidden" name="version" value=version />
-                <input type="hidden" name="op" value="remove" />
-                <input type="hidden" name="entry_id" value=item.entry_id.unwrap_or_default() />
+                <input type="hidden" name="entry[op]" value="remove" />
+                <input type="hidden" name="entry[entry_id]" value=item.entry_id.unwrap_or_default() />
                 <button type="submit" class="button button--small button--quiet">"Remove"</button>
             </ActionForm>
         }.into_any(),

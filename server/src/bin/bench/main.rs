@@ -244,7 +244,12 @@ async fn measure(base: &str, pid: u32, postmortem: i64) -> anyhow::Result<()> {
     let timeline = latencies(base, &format!("/postmortems/{postmortem}"), true).await?;
     let all_items = latencies(base, "/action-items/all", true).await?;
     let mine = latencies(base, "/action-items", true).await?;
-    let filtered_items = latencies(base, "/action-items/all?priority=urgent&owner=bench-owner&component=17", true).await?;
+    let filtered_items = latencies(
+        base,
+        "/action-items/all?priority=urgent&owner=bench-owner&component=17",
+        true,
+    )
+    .await?;
     let overdue = latencies(base, "/action-items/overdue", true).await?;
     let busy_rss = rss_kib(pid)?;
 

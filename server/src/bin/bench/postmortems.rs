@@ -65,14 +65,30 @@ pub async fn seed(url: &str) -> anyhow::Result<i64> {
     let other = app::users::service::create_user(
         &db,
         &Ctx::system(),
-        app::users::model::NewUser::parse("bench-owner", "Bench Owner", super::PASSWORD, &["approver".into()], &[1])
-            .map_err(|e| anyhow::anyhow!("{e}"))?,
+        app::users::model::NewUser::parse(
+            "bench-owner",
+            "Bench Owner",
+            super::PASSWORD,
+            &["approver".into()],
+            &[1],
+        )
+        .map_err(|e| anyhow::anyhow!("{e}"))?,
     )
     .await
     .map_err(|e| anyhow::anyhow!("{e}"))?;
     let today = Utc::now().date_naive();
-    let priorities = [Priority::Urgent, Priority::High, Priority::Medium, Priority::Low];
-    let statuses = [ItemStatus::Open, ItemStatus::InProgress, ItemStatus::Done, ItemStatus::Open];
+    let priorities = [
+        Priority::Urgent,
+        Priority::High,
+        Priority::Medium,
+        Priority::Low,
+    ];
+    let statuses = [
+        ItemStatus::Open,
+        ItemStatus::InProgress,
+        ItemStatus::Done,
+        ItemStatus::Open,
+    ];
     for batch in 0..ITEMS / 1000 {
         let mut tx = db.begin().await?;
         for i in 0..1000 {
