@@ -103,10 +103,11 @@ pub async fn get_item(id: i64) -> Result<ItemPage, AppError> {
                     e => e.into(),
                 })?;
             let editable = user.can(Permission::WritePostmortems) || item.owner.id == user.id;
-            let view = crate::postmortems::service::view(&db, item.postmortem_id).await?;
+            let plan_rows =
+                crate::postmortems::service::plan_rows_of_change(&db, item.change_id).await?;
             Ok(ItemPage {
                 owners: super::repo::owners(&mut Conn::Db(&db)).await?,
-                plan_rows: view.plan_rows,
+                plan_rows,
                 item,
                 editable,
                 today: chrono::Utc::now().date_naive(),
@@ -119,36 +120,20 @@ pub async fn get_item(id: i64) -> Result<ItemPage, AppError> {
 /// Adds an item to a postmortem.
 #[server(endpoint = "action_items/create")]
 pub async fn create_item(postmortem_id: i64, item: ItemInput) -> Result<i64, AppError> {
-    use crate::{
-        auth::{guard, Permission},
-        db::{Conn, DbError},
-    };
+    use crate::auth::{guard, Permission};
     crate::error::respond(
         async move {
             let user = guard::require(Permission::WritePostmortems).await?;
             let state = guard::app_state()?;
             let db = state.db;
-            let pm = crate::postmortems::repo::get(&mut Conn::Db(&db), postmortem_id)
+            let place = crate::postmortems::service::item_place(&db, postmortem_id)
                 .await
                 .map_err(|e| match e {
-                    DbError::NotFound => AppError::not_found("The postmortem"),
+                    crate::postmortems::service::PostmortemError::NotFound => {
+                        AppError::not_found("The postmortem")
+                    }
                     e => e.into(),
                 })?;
-            let (plans, _) =
-                crate::postmortems::repo::rollbacks_of(&mut Conn::Db(&db), pm.change_id).await?;
-            let plan = match plans.last() {
-                Some((plan, revision)) => {
-                    let body = crate::plans::repo::revision(&mut Conn::Db(&db), *plan, *revision)
-                        .await?
-                        .body()?;
-                    Some((*plan, body.row_count() as i64))
-                }
-                None => None,
-            };
-            let place = super::service::Place {
-                postmortem_id,
-                plan,
-            };
             let now = chrono::Utc::now();
             let id = super::service::create(
                 &db,

@@ -153,6 +153,33 @@ pub async fn view(db: &Db, id: i64) -> Result<PostmortemView, PostmortemError> {
     })
 }
 
+/// The rows of the change's latest plan (what an action item may point at).
+pub async fn plan_rows_of_change(
+    db: &Db,
+    change_id: i64,
+) -> Result<Vec<PlanRowRef>, PostmortemError> {
+    let mut conn = Conn::Db(db);
+    let (plans, _) = repo::rollbacks_of(&mut conn, change_id).await?;
+    Ok(match plans.last() {
+        Some((plan, revision)) => plan_rows(&mut conn, *plan, *revision).await?,
+        None => Vec::new(),
+    })
+}
+
+/// Where a new action item of the postmortem goes: the postmortem and its change's latest plan
+/// with its number of rows.
+pub async fn item_place(
+    db: &Db,
+    postmortem_id: i64,
+) -> Result<crate::action_items::service::Place, PostmortemError> {
+    let change_id = repo::get(&mut Conn::Db(db), postmortem_id).await?.change_id;
+    let rows = plan_rows_of_change(db, change_id).await?;
+    Ok(crate::action_items::service::Place {
+        postmortem_id,
+        plan: rows.first().map(|r| (r.plan_id, rows.len() as i64)),
+    })
+}
+
 async fn plan_rows(
     conn: &mut Conn<'_>,
     plan: i64,

@@ -41,7 +41,8 @@ async fn an_abort_mid_run_stops_the_run_and_unpauses_the_dag_it_paused(t: &TestD
     let worker = runner(&w, "a");
     let busy = tokio::spawn(async move { worker.tick().await });
     let mut running = false;
-    for _ in 0..100 {
+    // Up to 20 s: a loaded machine may take a while to reach the call.
+    for _ in 0..1000 {
         let steps = repo::steps(&mut Conn::Db(&t.db), w.job).await.unwrap();
         if steps
             .get(1)
@@ -193,12 +194,17 @@ async fn a_worker_that_dies_mid_undo_is_replaced_and_the_undo_is_done_once_more(
     );
     let worker = runner(&w, "a");
     let dying = tokio::spawn(async move { worker.tick().await });
-    for _ in 0..100 {
+    for _ in 0..1000 {
         if w.fake.lock().unwrap().paused.get("orders_etl") == Some(&false) {
             break;
         }
         tokio::time::sleep(StdDuration::from_millis(20)).await;
     }
+    assert_eq!(
+        w.fake.lock().unwrap().paused.get("orders_etl"),
+        Some(&false),
+        "the first worker unpaused the DAG"
+    );
     dying.abort();
     expire_leases(&t.db).await;
     assert!(runner(&w, "b").tick().await.unwrap());

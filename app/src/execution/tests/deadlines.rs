@@ -74,12 +74,18 @@ async fn a_rows_own_deadline_wins_over_the_default_for_a_run(t: &TestDb) {
     );
     let worker = runner(&w, "a");
     let dying = tokio::spawn(async move { worker.tick().await });
-    for _ in 0..100 {
+    // Up to 20 s: on a loaded machine the first worker may take a while to trigger the run.
+    for _ in 0..1000 {
         if w.fake.lock().unwrap().runs.len() == 1 {
             break;
         }
         tokio::time::sleep(StdDuration::from_millis(20)).await;
     }
+    assert_eq!(
+        w.fake.lock().unwrap().runs.len(),
+        1,
+        "the first worker triggered the run"
+    );
     dying.abort();
     // Two minutes have passed since the step started: past the row's 1 min, within the 2 h default.
     conn_run!(&mut Conn::Db(&t.db), |c| sqlx::query(
