@@ -17,7 +17,7 @@ PG_ADMIN_URL ?= postgres://postgres@127.0.0.1:5432/postgres
 PG_HOST ?= 127.0.0.1
 PG_PORT ?= 5432
 
-.PHONY: setup build run serve test test-rust test-e2e crash-short crash-test security-check dbt-manifest airflow-up airflow-down bench release lint clean
+.PHONY: setup build run serve test test-rust test-e2e crash-short crash-test security-check dbt-manifest py-tools airflow-up airflow-down bench release lint clean
 
 setup:
 	@server/scripts/setup.sh
@@ -32,12 +32,17 @@ run: build
 
 # Rust tests first: they rebuild the server binary (with dev-dependencies); cargo leptos build
 # then checks it and the WebAssembly before the browser tests.
-test: setup dbt-manifest airflow-up test-rust build crash-short test-e2e airflow-down
+test: setup dbt-manifest py-tools airflow-up test-rust build crash-short test-e2e airflow-down
 
 # A manifest written by real dbt (PyPI: dbt-core + dbt-duckdb) for the lineage import tests.
 # Required in CI; elsewhere a machine without PyPI skips those tests with a message.
 dbt-manifest:
 	@server/scripts/dbt-manifest.sh || { if [ -n "$$CI" ]; then exit 1; else echo "warning: dbt unavailable; the real-manifest tests will skip"; fi; }
+
+# A real SMTP server (aiosmtpd from PyPI) for the notification tests, in target/py-tools.
+# Required in CI; elsewhere a machine without PyPI skips the e-mail tests with a message.
+py-tools:
+	@server/scripts/py-tools.sh >/dev/null || { if [ -n "$$CI" ]; then exit 1; else echo "warning: aiosmtpd unavailable; the e-mail tests will skip"; fi; }
 
 # A real Apache Airflow 3 (PyPI, metadata in the local PostgreSQL) for the execution tests.
 # Required in CI; elsewhere a machine without PyPI or PostgreSQL skips those tests with a message.

@@ -16,6 +16,7 @@ pub mod error_template;
 pub mod execution;
 pub mod groups;
 pub mod home;
+pub mod notifications;
 pub mod plans;
 pub mod postmortems;
 pub mod routes;

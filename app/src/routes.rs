@@ -22,6 +22,7 @@ use crate::{
     execution::ui::{ExecutionPage, ExecutionsPage},
     groups::ui::GroupsPage,
     home::HomePage,
+    notifications::ui::{NotificationSettingsPage, NotificationsPage},
     plans::ui::{ComparePage, EditPlanPage, InboxPage, PlanPage},
     postmortems::ui::{EditPostmortemPage, PostmortemPage, PostmortemVersionPage, PostmortemsPage},
     tokens::ui::TokensPage,
@@ -78,6 +79,8 @@ fn Authenticated() -> impl IntoView {
                 <Route path=path!("/admin/users/:id") view=UserPage ssr=SsrMode::Async />
                 <Route path=path!("/admin/groups") view=GroupsPage ssr=SsrMode::Async />
                 <Route path=path!("/admin/connectors") view=ConnectorsPage ssr=SsrMode::Async />
+                <Route path=path!("/admin/notifications") view=NotificationSettingsPage ssr=SsrMode::Async />
+                <Route path=path!("/notifications") view=NotificationsPage ssr=SsrMode::Async />
                 <Route path=path!("/audit") view=AuditLogPage ssr=SsrMode::Async />
                 <Route path=path!("/changes") view=ChangesPage ssr=SsrMode::Async />
                 <Route path=path!("/changes/new") view=NewChangePage ssr=SsrMode::Async />

@@ -38,6 +38,33 @@ pub fn optional(field: &str, value: &str, max: usize) -> Result<Option<String>, 
     Ok((!value.is_empty()).then_some(value))
 }
 
+/// An e-mail address: `name@domain`, at most 254 characters, without spaces. Delivery proves
+/// the rest.
+pub fn email(field: &str, value: &str) -> Result<String, FieldError> {
+    let value = text(field, value, 254, true, false)?;
+    let valid = match value.split_once('@') {
+        Some((local, domain)) => {
+            !local.is_empty()
+                && !domain.is_empty()
+                && !domain.contains('@')
+                && !domain.starts_with('.')
+                && !domain.ends_with('.')
+                && !value
+                    .chars()
+                    .any(|c| c.is_whitespace() || matches!(c, '<' | '>' | ',' | ';' | '"'))
+        }
+        None => false,
+    };
+    if valid {
+        Ok(value)
+    } else {
+        Err(FieldError::new(
+            field,
+            "must be an e-mail address such as ana@example.com",
+        ))
+    }
+}
+
 /// An absolute http(s) URL.
 pub fn url(field: &str, value: &str) -> Result<String, FieldError> {
     let value = text(field, value, 2000, true, false)?;

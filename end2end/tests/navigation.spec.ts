@@ -3,13 +3,13 @@ import { ready, signIn, signOut } from "./helpers";
 import { seeded } from "./users";
 
 const navFor: Record<keyof typeof seeded, (string | RegExp)[]> = {
-  admin: ["Home", "Changes", "Catalog", "Rollbacks", "Postmortems", "Users", "Groups", "Connectors", "Policies", "Audit log", "API tokens", /^My action items/],
-  requester: ["Home", "Changes", "Catalog", "Rollbacks", "Postmortems", "API tokens", /^My action items/],
-  approver: ["Home", "Changes", "Catalog", "Rollbacks", "Postmortems", "Waiting for you", /^My action items/],
-  governance: ["Home", "Changes", "Catalog", "Rollbacks", "Postmortems", "Waiting for you", /^My action items/],
-  engineer: ["Home", "Changes", "Catalog", "Rollbacks", "Postmortems", "Waiting for you", /^My action items/],
-  postmortem: ["Home", "Changes", "Catalog", "Rollbacks", "Postmortems", /^My action items/],
-  auditor: ["Home", "Changes", "Catalog", "Rollbacks", "Postmortems", "Users", "Groups", "Audit log", /^My action items/],
+  admin: ["Home", "Changes", "Catalog", "Rollbacks", "Postmortems", "Users", "Groups", "Connectors", "Policies", "Delivery", "Audit log", "API tokens", /^My action items/, "Notifications"],
+  requester: ["Home", "Changes", "Catalog", "Rollbacks", "Postmortems", "API tokens", /^My action items/, "Notifications"],
+  approver: ["Home", "Changes", "Catalog", "Rollbacks", "Postmortems", "Waiting for you", /^My action items/, "Notifications"],
+  governance: ["Home", "Changes", "Catalog", "Rollbacks", "Postmortems", "Waiting for you", /^My action items/, "Notifications"],
+  engineer: ["Home", "Changes", "Catalog", "Rollbacks", "Postmortems", "Waiting for you", /^My action items/, "Notifications"],
+  postmortem: ["Home", "Changes", "Catalog", "Rollbacks", "Postmortems", /^My action items/, "Notifications"],
+  auditor: ["Home", "Changes", "Catalog", "Rollbacks", "Postmortems", "Users", "Groups", "Audit log", /^My action items/, "Notifications"],
 };
 
 for (const [role, user] of Object.entries(seeded) as [keyof typeof seeded, (typeof seeded)[keyof typeof seeded]][]) {

@@ -69,8 +69,12 @@ test("requester drafts, edits and submits; three approvers sign off; an edit voi
   const product = await session(browser, info, seeded.approver.username);
   await product.goto("/inbox");
   await expect(product.getByRole("link", { name: title })).toBeVisible();
+  // Told in Rollgate (and by e-mail once it is set up): the request is in Product's notifications.
+  await product.goto("/notifications");
+  await expect(product.getByRole("link", { name: `Approval needed: rollback plan for “${title}”` })).toBeVisible();
   await approve(product, info, planUrl, /Your approval is recorded/);
   await expect(product.getByText(/approved revision 2 for Product/)).toBeVisible();
+  await expect(product.getByText(/Notified: Approval requested → .*e2e-approver/)).toBeVisible();
 
   // The requester edits again: the product approval is voided and stays visible.
   await page.goto(`${planUrl}/edit`);
@@ -80,6 +84,8 @@ test("requester drafts, edits and submits; three approvers sign off; an edit voi
   await expect(page.getByRole("status").first()).toHaveText("Saved as revision 3.");
   await expect(page.getByText(/Revision 3 changed the plan after this decision/)).toBeVisible();
 
+  await product.goto("/notifications");
+  await expect(product.getByRole("link", { name: `Your decision was voided: the plan for “${title}” changed` })).toBeVisible();
   await product.goto("/inbox");
   await expect(product.getByRole("row", { name: new RegExp(title) })).toContainText("Changed since your decision");
   await approve(product, info, planUrl, /Your approval is recorded/);

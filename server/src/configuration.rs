@@ -17,6 +17,29 @@ pub struct Settings {
     pub log: LogSettings,
     pub worker: WorkerSettings,
     pub action_items: ActionItemSettings,
+    pub notifications: NotificationSettings,
+}
+
+/// Sending notifications (the e-mail server itself is set on the admin Notifications page).
+#[derive(Debug, Clone, Deserialize)]
+#[serde(default)]
+pub struct NotificationSettings {
+    /// Where people reach this server: links in messages start with it (`ROLLGATE_PUBLIC_URL`).
+    pub public_url: String,
+    /// Attempts before a delivery is given up as failed.
+    pub max_attempts: i64,
+    /// The wait after a first failed attempt, doubling after each.
+    pub first_backoff_seconds: i64,
+}
+
+impl Default for NotificationSettings {
+    fn default() -> Self {
+        Self {
+            public_url: "http://127.0.0.1:3000".into(),
+            max_attempts: 8,
+            first_backoff_seconds: 30,
+        }
+    }
 }
 
 /// Postmortem action items.
@@ -199,6 +222,9 @@ impl Settings {
         }
         if let Some(v) = var("ROLLGATE_SITE_ROOT") {
             self.application.site_root = v;
+        }
+        if let Some(v) = var("ROLLGATE_PUBLIC_URL") {
+            self.notifications.public_url = v;
         }
         if let Some(v) = var("DATABASE_URL").or_else(|| var("ROLLGATE_DATABASE_URL")) {
             self.database.url = SecretString::from(v);

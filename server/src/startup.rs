@@ -33,6 +33,7 @@ pub struct Application {
     worker: Option<(
         app::execution::runner::Runner,
         crate::configuration::WorkerSettings,
+        app::notifications::deliver::Deliverer,
     )>,
 }
 
@@ -62,7 +63,9 @@ impl Application {
         let secret_key = load_secret_key(&settings.security)?;
         let worker = settings.worker.enabled.then(|| {
             let runner = crate::worker::runner(db.clone(), secret_key.clone(), &settings.worker);
-            (runner, settings.worker.clone())
+            let deliverer =
+                crate::worker::deliverer(db.clone(), secret_key.clone(), &settings.notifications);
+            (runner, settings.worker.clone(), deliverer)
         });
         let state = AppState {
             leptos_options,
@@ -100,7 +103,13 @@ impl Application {
 
     /// Serves until Ctrl-C / SIGTERM, then finishes in-flight requests.
     pub async fn run_until_stopped(self) -> std::io::Result<()> {
-        if let Some((runner, settings)) = self.worker {
+        if let Some((runner, settings, deliverer)) = self.worker {
+            let poll = std::time::Duration::from_secs(settings.poll_seconds.max(1));
+            tokio::spawn(crate::worker::run_deliveries(
+                deliverer,
+                settings.concurrency,
+                poll,
+            ));
             tokio::spawn(crate::worker::run(runner, settings));
         }
         let service = self

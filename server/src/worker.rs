@@ -1,6 +1,7 @@
 //! The worker loop: claims due jobs and carries them out, up to `concurrency` at once. It wakes
 //! at once when this process commits a job (in-process signal) or, on PostgreSQL, when another
-//! instance does (LISTEN/NOTIFY), and polls as a fallback.
+//! instance does (LISTEN/NOTIFY), and polls as a fallback. Beside it, the delivery loops send
+//! the notification outbox.
 
 use std::{sync::Arc, time::Duration};
 
@@ -8,10 +9,14 @@ use app::{
     connectors::secret::SecretKey,
     db::Db,
     execution::{self, runner::Runner},
+    notifications::{
+        self,
+        deliver::{Deliverer, DeliverySettings},
+    },
 };
 use tokio::sync::Semaphore;
 
-use crate::configuration::WorkerSettings;
+use crate::configuration::{NotificationSettings, WorkerSettings};
 
 pub fn runner(db: Db, key: SecretKey, settings: &WorkerSettings) -> Runner {
     let host = std::env::var("HOSTNAME").unwrap_or_else(|_| "local".into());
@@ -35,6 +40,7 @@ pub async fn run(runner: Runner, settings: WorkerSettings) {
     if let Db::Postgres(pool) = &runner.db {
         tokio::spawn(execution::relay_notifications(
             pool.clone(),
+            execution::CHANNEL,
             execution::wake,
         ));
     }
@@ -69,4 +75,49 @@ pub async fn run(runner: Runner, settings: WorkerSettings) {
             }
         }
     }
+}
+
+pub fn deliverer(db: Db, key: SecretKey, settings: &NotificationSettings) -> Deliverer {
+    let host = std::env::var("HOSTNAME").unwrap_or_else(|_| "local".into());
+    Deliverer {
+        db,
+        key,
+        owner: format!("{host}:{}:deliveries", std::process::id()),
+        settings: DeliverySettings {
+            max_attempts: settings.max_attempts.max(1),
+            first_backoff: chrono::Duration::seconds(settings.first_backoff_seconds.max(1)),
+            base_url: settings.public_url.trim_end_matches('/').to_string(),
+            ..Default::default()
+        },
+    }
+}
+
+/// Sends due deliveries with `senders` loops until the process ends. Each wakes when this
+/// process queues deliveries (or, on PostgreSQL, another instance does) and polls as a fallback.
+pub async fn run_deliveries(deliverer: Deliverer, senders: usize, poll: Duration) {
+    if let Db::Postgres(pool) = &deliverer.db {
+        tokio::spawn(execution::relay_notifications(
+            pool.clone(),
+            notifications::CHANNEL,
+            notifications::wake,
+        ));
+    }
+    let mut loops = tokio::task::JoinSet::new();
+    for _ in 0..senders.max(1) {
+        let d = deliverer.clone();
+        loops.spawn(async move {
+            loop {
+                match d.tick().await {
+                    Ok(true) => continue,
+                    Ok(false) => {}
+                    Err(e) => tracing::error!(error = ?e, "cannot take deliveries"),
+                }
+                tokio::select! {
+                    _ = notifications::woken() => {}
+                    _ = tokio::time::sleep(poll) => {}
+                }
+            }
+        });
+    }
+    while loops.join_next().await.is_some() {}
 }

@@ -152,6 +152,7 @@ pub async fn append(tx: &mut Tx, ctx: &Ctx, event: NewAuditEvent) -> Result<i64,
         .execute(c)
         .await
         .map(|r| r.rows_affected()))?;
+    crate::notifications::route::route(tx, &row).await?;
     Ok(seq)
 }
 

@@ -80,6 +80,8 @@ pub enum Permission {
     WritePostmortems,
     /// Review and publish someone else's postmortem.
     ReviewPostmortems,
+    /// Set up e-mail, read every delivery and retry failed ones.
+    ManageNotifications,
 }
 
 impl Permission {
@@ -101,6 +103,7 @@ impl Permission {
             Permission::OperateRollbacks => &[Role::Requester, Role::Admin],
             Permission::WritePostmortems => &[Role::PostmortemAuthor, Role::Requester],
             Permission::ReviewPostmortems => &[Role::PostmortemAuthor, Role::Admin],
+            Permission::ManageNotifications => &[Role::Admin],
         }
     }
 }

@@ -72,6 +72,11 @@ fn UserNav(user: CurrentUser) -> impl IntoView {
             "/admin/policies",
             "Policies",
         ),
+        (
+            Some(user.can(Permission::ManageNotifications)),
+            "/admin/notifications",
+            "Delivery",
+        ),
         (Some(user.can(Permission::ViewAudit)), "/audit", "Audit log"),
         (
             Some(user.can(Permission::ManageOwnTokens)),
@@ -98,6 +103,7 @@ fn UserNav(user: CurrentUser) -> impl IntoView {
                         })}
                     </A>
                 </li>
+                <li><A href="/notifications" attr:class="nav__link">"Notifications"</A></li>
             </ul>
             <div class="nav__user">
                 <a class="nav__name" href="/account" title=format!("Your account ({})", user.username)>{user.display_name.clone()}</a>

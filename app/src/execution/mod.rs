@@ -64,21 +64,21 @@ pub async fn notify_others(tx: &mut crate::db::Tx) -> Result<(), crate::db::DbEr
     Ok(())
 }
 
-/// Relays notifications on `CHANNEL` (jobs committed by other instances) to `wake_up`, for as
+/// Relays notifications on `channel` (work committed by other instances) to `wake_up`, for as
 /// long as the process runs; reconnects after a lost connection. Polling covers the gaps.
 #[cfg(feature = "ssr")]
-pub async fn relay_notifications(pool: sqlx::PgPool, wake_up: impl Fn()) {
+pub async fn relay_notifications(pool: sqlx::PgPool, channel: &'static str, wake_up: impl Fn()) {
     loop {
         match sqlx::postgres::PgListener::connect_with(&pool).await {
-            Ok(mut listener) => match listener.listen(CHANNEL).await {
+            Ok(mut listener) => match listener.listen(channel).await {
                 Ok(()) => {
                     while listener.recv().await.is_ok() {
                         wake_up();
                     }
                 }
-                Err(e) => tracing::warn!(error = ?e, "cannot LISTEN for jobs; polling only"),
+                Err(e) => tracing::warn!(error = ?e, "cannot LISTEN for work; polling only"),
             },
-            Err(e) => tracing::warn!(error = ?e, "cannot connect to LISTEN for jobs; polling only"),
+            Err(e) => tracing::warn!(error = ?e, "cannot connect to LISTEN for work; polling only"),
         }
         tokio::time::sleep(std::time::Duration::from_secs(5)).await;
     }

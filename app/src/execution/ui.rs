@@ -50,6 +50,7 @@ fn Execution() -> impl IntoView {
                         <a class="button button--quiet" href=format!("/changes/{}", p.change_id)>"The change"</a>
                         <a class="button button--quiet" href=format!("/changes/{}#postmortem-heading", p.change_id)>"Postmortem"</a>
                     </PageHeader>
+                    <crate::notifications::ui::ToldLine entity_type="execution" entity_id=p.id />
                     <Status p=p.clone() operate />
                     {stages(&p).into_iter().map(|(stage, heading, steps)| view! {
                         <section class="panel" aria-labelledby=format!("stage-{stage}")>

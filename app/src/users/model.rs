@@ -17,6 +17,8 @@ pub struct User {
     pub service: bool,
     /// Sessions begun before this no longer count (deactivation, sign out everywhere).
     pub sessions_revoked_at: Option<DateTime<Utc>>,
+    /// Where notifications are e-mailed (none: only the Notifications page).
+    pub email: Option<String>,
     pub roles: Vec<Role>,
     pub groups: Vec<GroupRef>,
     pub created_at: DateTime<Utc>,

@@ -20,6 +20,7 @@ struct UserRow {
     active: bool,
     kind: String,
     sessions_revoked_at: Option<DateTime<Utc>>,
+    email: Option<String>,
     created_at: DateTime<Utc>,
 }
 
@@ -156,7 +157,7 @@ pub async fn find_credentials(
 
 /// One user with roles and groups; `NotFound` if there is none.
 pub async fn get_user(conn: &mut Conn<'_>, id: i64) -> Result<User, DbError> {
-    let sql = "SELECT id, username, display_name, active, kind, sessions_revoked_at, created_at FROM users WHERE id = $1";
+    let sql = "SELECT id, username, display_name, active, kind, sessions_revoked_at, email, created_at FROM users WHERE id = $1";
     let row: UserRow = conn_run!(conn, |c| sqlx::query_as(sql).bind(id).fetch_one(c).await)?;
     Ok(with_access(conn, vec![row]).await?.remove(0))
 }
@@ -167,7 +168,7 @@ pub async fn list_users(
     after: Option<&str>,
     limit: i64,
 ) -> Result<Vec<User>, DbError> {
-    let sql = "SELECT id, username, display_name, active, kind, sessions_revoked_at, created_at FROM users \
+    let sql = "SELECT id, username, display_name, active, kind, sessions_revoked_at, email, created_at FROM users \
                WHERE username_lower > $1 ORDER BY username_lower LIMIT $2";
     let rows: Vec<UserRow> = conn_run!(conn, |c| sqlx::query_as(sql)
         .bind(after.unwrap_or(""))
@@ -229,6 +230,7 @@ async fn with_access(conn: &mut Conn<'_>, rows: Vec<UserRow>) -> Result<Vec<User
             active: r.active,
             service: r.kind == "service",
             sessions_revoked_at: r.sessions_revoked_at,
+            email: r.email,
             created_at: r.created_at,
         })
         .collect())

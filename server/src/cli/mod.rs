@@ -78,9 +78,12 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Worker => {
             let db = connect_and_migrate(&settings.database).await?;
             let key = crate::startup::load_secret_key(&settings.security)?;
-            let runner = crate::worker::runner(db, key, &settings.worker);
+            let runner = crate::worker::runner(db.clone(), key.clone(), &settings.worker);
+            let deliverer = crate::worker::deliverer(db, key, &settings.notifications);
+            let poll = std::time::Duration::from_secs(settings.worker.poll_seconds.max(1));
             tokio::select! {
                 _ = crate::worker::run(runner, settings.worker.clone()) => {}
+                _ = crate::worker::run_deliveries(deliverer, settings.worker.concurrency, poll) => {}
                 _ = tokio::signal::ctrl_c() => {}
             }
             Ok(ExitCode::SUCCESS)

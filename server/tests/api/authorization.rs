@@ -319,6 +319,55 @@ fn server_fns(t: &Targets) -> Vec<ServerFnCase> {
             ],
             WRITERS.to_vec(),
         ),
+        ("notifications/mine", vec![], ALL.to_vec()),
+        (
+            "notifications/told",
+            vec![("entity_type", s("plan")), ("entity_id", t.plan.clone())],
+            ALL.to_vec(),
+        ),
+        ("notifications/my_email", vec![], ALL.to_vec()),
+        (
+            "notifications/email",
+            vec![("email", s("x@example.org"))],
+            ALL.to_vec(),
+        ),
+        (
+            "notifications/email",
+            vec![
+                ("user_id", user_id.to_string()),
+                ("email", s("x@example.org")),
+            ],
+            vec!["admin"],
+        ),
+        ("notifications/deliveries", vec![], vec!["admin"]),
+        ("notifications/retry", vec![("id", s("1"))], vec!["admin"]),
+        ("notifications/mail", vec![], vec!["admin"]),
+        (
+            "notifications/mail/save",
+            vec![
+                ("host", s("localhost")),
+                ("port", s("2525")),
+                ("security", s("none")),
+                ("from_address", s("rollgate@example.org")),
+            ],
+            vec!["admin"],
+        ),
+        ("notifications/teams", vec![], vec!["admin"]),
+        (
+            "notifications/teams/add",
+            vec![
+                ("name", s("x-hook")),
+                ("kind", s("slack")),
+                ("url", s("https://hooks.example.org/services/x")),
+                ("tag", s("finance")),
+            ],
+            vec!["admin"],
+        ),
+        (
+            "notifications/teams/active",
+            vec![("id", s("1")), ("active", s("false"))],
+            vec!["admin"],
+        ),
         ("users/list", vec![], vec!["auditor", "admin"]),
         (
             "users/get",
@@ -600,6 +649,7 @@ async fn pages_redirect_anonymous_visitors_and_refuse_roles_without_them() {
         "/admin/users",
         "/admin/users/new",
         "/admin/groups",
+        "/admin/notifications",
         "/audit",
     ] {
         assert_eq!(requester.page(page).await.status(), 403, "{page}");

@@ -115,6 +115,7 @@ async fn a_job_committed_elsewhere_wakes_this_worker_through_postgres() {
         let woken = woken.clone();
         tokio::spawn(crate::execution::relay_notifications(
             pool.clone(),
+            crate::execution::CHANNEL,
             move || woken.notify_one(),
         ))
     };

@@ -70,6 +70,7 @@ fn PlanDetail() -> impl IntoView {
                         {p.rights.edit.then(|| view! { <a class="button" href=format!("/plans/{}/edit", p.id)>"Edit plan"</a> })}
                     </PageHeader>
                     <SuccessNotice message=saved />
+                    <crate::notifications::ui::ToldLine entity_type="plan" entity_id=p.id />
                     <DriftNotice p=p.clone() />
                     <Summary p=p.clone() />
                     <Standing p=p.clone() submit />

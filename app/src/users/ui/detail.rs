@@ -28,6 +28,7 @@ fn saved_message(code: &str) -> Option<String> {
             "access" => "Roles and groups saved.",
             "deactivated" => "User deactivated. They can no longer sign in; their history stays.",
             "reactivated" => "User reactivated. They sign in again with their password: sessions from before the deactivation stay ended.",
+            "email" => "E-mail address saved.",
             "signed_out" => "Every session of this user has ended; they must sign in again. Their API tokens still work: revoke them on the API tokens page.",
             _ => return None,
         }
@@ -69,6 +70,12 @@ fn UserDetail(viewer: CurrentUser) -> impl IntoView {
                     <SuccessNotice message=saved />
                     <UserFacts user=user.clone() />
                     {manage.then(|| view! {
+                        {(!user.service).then(|| view! {
+                            <section class="panel">
+                                <h2>"E-mail address"</h2>
+                                <crate::notifications::ui::EmailForm user_id=user.id current=user.email.clone() />
+                            </section>
+                        })}
                         <AccessForm user=user.clone() groups action=update />
                         {(!user.service).then(|| view! { <SignOutForm user=user.clone() action=sign_out /> })}
                         <ActivationForm user=user.clone() action=set_active />
@@ -91,6 +98,8 @@ fn UserFacts(user: User) -> impl IntoView {
             <dd>{if user.active { "Active" } else { "Deactivated: cannot sign in" }}</dd>
             <dt>"Kind"</dt>
             <dd>{if user.service { "Service account: API tokens only, never signs in" } else { "Person" }}</dd>
+            <dt>"E-mail"</dt>
+            <dd>{user.email.clone().unwrap_or_else(|| "none: notifications only on their Notifications page".into())}</dd>
             <dt>"Roles"</dt>
             <dd>{roles}</dd>
             <dt>"Approval groups"</dt>
