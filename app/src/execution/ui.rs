@@ -32,17 +32,19 @@ fn Execution() -> impl IntoView {
     let page = Resource::new(
         move || (id(), operate.version().get(), moved.get()),
         |(id, _, _)| async move {
-            match id {
-                Some(id) => get_execution(id).await,
-                None => Err(AppError::not_found("The rollback")),
-            }
+            let id = id.ok_or_else(|| AppError::not_found("The rollback"))?;
+            let page = get_execution(id).await?;
+            let told = crate::notifications::api::who_was_told("execution".into(), id)
+                .await
+                .unwrap_or_default();
+            Ok::<_, AppError>((page, told))
         },
     );
     live_updates(id, page, moved);
     view! {
         <Transition fallback=|| view! { <p class="loading">"Loading…"</p> }>
             {move || Suspend::new(async move { loaded(async move {
-                let p = page.await?;
+                let (p, told) = page.await?;
                 Ok::<_, AppError>(view! {
                     <PageHeader title=format!("Rollback of “{}”", p.change_title)
                         lead=format!("Execution #{} of plan #{}, revision {} (hash {})", p.id, p.plan_id, p.revision, short(&p.content_hash))>
@@ -50,7 +52,7 @@ fn Execution() -> impl IntoView {
                         <a class="button button--quiet" href=format!("/changes/{}", p.change_id)>"The change"</a>
                         <a class="button button--quiet" href=format!("/changes/{}#postmortem-heading", p.change_id)>"Postmortem"</a>
                     </PageHeader>
-                    <crate::notifications::ui::ToldLine entity_type="execution" entity_id=p.id />
+                    <crate::notifications::ui::ToldLine told />
                     <Status p=p.clone() operate />
                     {stages(&p).into_iter().map(|(stage, heading, steps)| view! {
                         <section class="panel" aria-labelledby=format!("stage-{stage}")>
@@ -69,7 +71,7 @@ fn Execution() -> impl IntoView {
 /// Hydrated only: polls the version every two seconds while the job can still move.
 fn live_updates(
     id: impl Fn() -> Option<i64> + Copy + Send + Sync + 'static,
-    page: Resource<Result<Page, AppError>>,
+    page: Resource<Result<(Page, Vec<crate::notifications::model::Told>), AppError>>,
     moved: RwSignal<u32>,
 ) {
     Effect::new(move |_| {
@@ -79,7 +81,7 @@ fn live_updates(
                 let shown = page
                     .get_untracked()
                     .and_then(|r| r.ok())
-                    .map(|p| (p.version.clone(), p.status));
+                    .map(|(p, _)| (p.version.clone(), p.status));
                 let Some((version, status)) = shown else {
                     return;
                 };

@@ -53,7 +53,7 @@ fn Settings() -> impl IntoView {
             .and_then(|c| saved_message(&c))
     });
     view! {
-        <PageHeader title="Notifications".to_string() lead="How Rollgate reaches people who are not looking at it: the e-mail server, and every message it sent or is still trying to send.".to_string() />
+        <PageHeader title="Notification delivery".to_string() lead="How Rollgate reaches people who are not looking at it: the e-mail server, and every message it sent or is still trying to send.".to_string() />
         <SuccessNotice message=saved />
         <Transition fallback=|| view! { <p class="loading">"Loading…"</p> }>
             {move || Suspend::new(async move { loaded(async move {

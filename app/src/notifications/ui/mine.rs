@@ -10,8 +10,8 @@ use crate::{
     error::AppError,
     error_template::loaded,
     notifications::{
-        api::{my_notifications, who_was_told, SetEmail},
-        model::{told_summary, Notice},
+        api::{my_notifications, SetEmail},
+        model::{told_summary, Notice, Told},
     },
 };
 
@@ -81,21 +81,9 @@ pub fn EmailForm(#[prop(optional)] user_id: Option<i64>, current: Option<String>
     }
 }
 
-/// "Notified: Approval requested → ana, ben" under a plan, a rollback or a postmortem.
+/// "Notified: Approval requested → ana, ben, #data-incidents" under a plan or a rollback.
 #[component]
-pub fn ToldLine(entity_type: &'static str, entity_id: i64) -> impl IntoView {
-    let told = Resource::new(
-        move || entity_id,
-        move |id| who_was_told(entity_type.to_string(), id),
-    );
-    view! {
-        <Suspense fallback=|| ()>
-            {move || Suspend::new(async move {
-                match told.await {
-                    Ok(t) if !t.is_empty() => Some(view! { <p class="muted told">"Notified: " {told_summary(&t)}</p> }),
-                    _ => None,
-                }
-            })}
-        </Suspense>
-    }
+pub fn ToldLine(told: Vec<Told>) -> impl IntoView {
+    (!told.is_empty())
+        .then(|| view! { <p class="muted told">"Notified: " {told_summary(&told)}</p> })
 }

@@ -2,6 +2,8 @@
 //! sign off and who did, the decision form, the sign-off and its scheduled job, the revisions.
 
 use leptos::prelude::*;
+
+use crate::notifications::api::who_was_told;
 use leptos_router::hooks::{use_params_map, use_query_map};
 
 use super::{matrix::Matrix, status_badge, when};
@@ -49,10 +51,11 @@ fn PlanDetail() -> impl IntoView {
     let plan = Resource::new(
         move || (id(), submit.version().get(), decide.version().get()),
         |(id, _, _)| async move {
-            match id {
-                Some(id) => get_plan(id).await,
-                None => Err(AppError::not_found("The plan")),
-            }
+            let id = id.ok_or_else(|| AppError::not_found("The plan"))?;
+            let plan = get_plan(id).await?;
+            // Who was told is a footnote: the page shows without it.
+            let told = who_was_told("plan".into(), id).await.unwrap_or_default();
+            Ok::<_, AppError>((plan, told))
         },
     );
     let saved = Signal::derive(move || {
@@ -63,14 +66,14 @@ fn PlanDetail() -> impl IntoView {
     view! {
         <Transition fallback=|| view! { <p class="loading">"Loading…"</p> }>
             {move || Suspend::new(async move { loaded(async move {
-                let p = plan.await?;
+                let (p, told) = plan.await?;
                 Ok::<_, AppError>(view! {
                     <PageHeader title=format!("Rollback plan: {}", p.change_title) lead=format!("Plan #{} for change #{}", p.id, p.change_id)>
                         <a class="button button--quiet" href=format!("/changes/{}", p.change_id)>"The change"</a>
                         {p.rights.edit.then(|| view! { <a class="button" href=format!("/plans/{}/edit", p.id)>"Edit plan"</a> })}
                     </PageHeader>
                     <SuccessNotice message=saved />
-                    <crate::notifications::ui::ToldLine entity_type="plan" entity_id=p.id />
+                    <crate::notifications::ui::ToldLine told />
                     <DriftNotice p=p.clone() />
                     <Summary p=p.clone() />
                     <Standing p=p.clone() submit />
